@@ -1,0 +1,27 @@
+"""Locale choice: the user's saved choice, then the session, then the browser."""
+from __future__ import annotations
+
+from flask import current_app, request, session
+from flask_login import current_user
+
+# Browser tags -> our catalogue names.
+_BROWSER_TAGS = {"en": "en", "zh-hant": "zh_Hant", "zh-hk": "zh_Hant", "zh-tw": "zh_Hant", "zh-mo": "zh_Hant",
+                 "zh-hans": "zh_Hans", "zh-cn": "zh_Hans", "zh-sg": "zh_Hans", "zh": "zh_Hans"}
+LOCALE_NAMES = {"en": "English", "zh_Hant": "繁體中文", "zh_Hans": "简体中文"}
+
+
+def select_locale() -> str:
+    supported = current_app.config["LANGUAGES"]
+    user_choice = getattr(current_user, "locale", None) if current_user and current_user.is_authenticated else None
+    for choice in (user_choice, session.get("locale")):
+        if choice in supported:
+            return choice
+    for tag, _quality in request.accept_languages:
+        mapped = _BROWSER_TAGS.get(tag.lower()) or _BROWSER_TAGS.get(tag.lower().split("-")[0])
+        if mapped in supported:
+            return mapped
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def html_lang(locale: str) -> str:
+    return {"zh_Hant": "zh-Hant-HK", "zh_Hans": "zh-Hans"}.get(locale, "en")
