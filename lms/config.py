@@ -95,7 +95,7 @@ def _from_env(environ: os._Environ | dict[str, str]) -> dict[str, Any]:
     for name, value in environ.items():
         if name in _ENV_ALIASES:
             found[_ENV_ALIASES[name]] = value
-        elif name.startswith("NIA_") and name[4:] in DEFAULTS:
+        elif name.startswith("NIA_") and (name[4:] in DEFAULTS or _known_extra(name[4:])):
             found[name[4:]] = value
         elif name == "NIA_ENV":
             found["NIA_ENV"] = value
@@ -119,9 +119,12 @@ def load_config(overrides: dict[str, Any] | None = None, environ: dict[str, str]
 
 
 def _known_extra(key: str) -> bool:
-    """Settings owned by Flask, its extensions or our other packages (grading, certificates, lab)."""
+    """Settings owned by Flask, its extensions or our other packages (grading, certificates, lab).
+
+    Packages set their own defaults with app.config.setdefault() in init_app and validate them there,
+    raising ConfigError; NIA_<KEY> environment variables reach them through this layer."""
     return key.startswith(("SQLALCHEMY_", "SESSION_", "REMEMBER_", "WTF_", "BABEL_", "API_", "OPENAPI_",
-                           "GRADING_", "CERTS_", "LAB_", "MQTT_", "HUB_", "SERVER_NAME", "PREFERRED_URL_SCHEME",
+                           "GRADING_", "CERTS_", "LAB_", "MQTT_", "HUB_", "OIDC_", "SIM_", "SERVER_NAME", "PREFERRED_URL_SCHEME",
                            "PROPAGATE_EXCEPTIONS", "DEBUG", "RATELIMIT_"))
 
 
