@@ -5,6 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.requirements-installed
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export FLASK_APP := lms
+export NIA_ENV ?= development
 
 .PHONY: run test venv sysdeps migrate import-courses bench clean help
 
@@ -38,7 +39,7 @@ run: venv sysdeps import-courses
 	$(PY) -m lms.launcher
 
 test: venv sysdeps
-	$(PY) -m pytest $(PYTEST_ARGS)
+	bash scripts/test.sh
 
 bench: venv
 	$(PY) -m benchmarks

@@ -24,7 +24,7 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate()
+migrate = Migrate(render_as_batch=True, compare_type=True)  # batch: SQLite ALTER support
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()

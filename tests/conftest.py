@@ -18,15 +18,49 @@ pytest_plugins = [f"tests.fixtures.{p.stem}" for p in sorted((Path(__file__).par
                   if not p.stem.startswith("_")]
 
 
+def _private_postgres_database(base_url: str):
+    """Create a database of our own on the given server so concurrent runs never share tables."""
+    import uuid
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    url = make_url(base_url)
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+    name = f"nia_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+
+    def drop():
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+    return url.set(database=name).render_as_string(hide_password=False), drop
+
+
 @pytest.fixture(scope="session")
-def app_config(tmp_path_factory) -> dict:
+def database_url(tmp_path_factory):
+    base = os.environ.get("NIA_TEST_DATABASE_URL")
+    if not base:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db')}/test.db"
+        return
+    url, drop = _private_postgres_database(base)
+    yield url
+    drop()
+
+
+@pytest.fixture(scope="session")
+def app_config(tmp_path_factory, database_url) -> dict:
     instance = tmp_path_factory.mktemp("instance")
     return {
         "NIA_ENV": "testing",
         "TESTING": True,
         "SECRET_KEY": "test-secret-key-not-for-production",
         "INSTANCE_DIR": str(instance),
-        "SQLALCHEMY_DATABASE_URI": os.environ.get("NIA_TEST_DATABASE_URL") or f"sqlite:///{instance}/test.db",
+        "SQLALCHEMY_DATABASE_URI": database_url,
         "MAIL_BACKEND": "file",
         "MAIL_FILE_DIR": str(instance / "mail"),
         "LOGIN_FAILURES_PER_IP": 200,

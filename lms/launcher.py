@@ -1,0 +1,121 @@
+"""`make run`: start every component on embedded defaults and supervise them.
+
+Each component is a child process with its own log under var/log/. If one dies the launcher says which and
+why (last log lines) and stops the rest, so nothing keeps running half-broken. Ctrl-C stops everything.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+
+
+@dataclass
+class Component:
+    name: str
+    argv: list[str]
+    port: int | None = None  # waited for before the next component starts
+    env: dict[str, str] = field(default_factory=dict)
+    optional: bool = False  # a missing prerequisite skips it with a message instead of failing
+    skip_reason: str | None = None
+
+
+def _env_port(name: str, default: int) -> int:
+    value = os.environ.get(name, str(default))
+    if not value.isdigit():
+        sys.exit(f"{name} must be a port number, got {value!r}")
+    return int(value)
+
+
+def components() -> list[Component]:
+    from .launcher_components import extra_components
+
+    lms_port = _env_port("NIA_LMS_PORT", 8470)
+    lms = Component("lms", [str(VENV_BIN / "gunicorn"), "--bind", f"127.0.0.1:{lms_port}",
+                            "--worker-class", "gthread", "--workers", os.environ.get("NIA_LMS_WORKERS", "2"),
+                            "--threads", "8", "--access-logfile", "-", "lms:create_app()"], port=lms_port)
+    return [*extra_components(before_lms=True), lms, *extra_components(before_lms=False)]
+
+
+def _wait_for_port(port: int, process: subprocess.Popen, timeout: float = 60.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            return False
+        with socket.socket() as probe:
+            probe.settimeout(0.5)
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return True
+        time.sleep(0.2)
+    return False
+
+
+def _tail(path: Path, lines: int = 25) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def main() -> int:
+    os.environ.setdefault("NIA_ENV", "development")
+    os.environ["PATH"] = f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+    log_dir = ROOT / "var" / "log"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    running: list[tuple[Component, subprocess.Popen, Path]] = []
+
+    def stop_all(*_args) -> None:
+        for _component, process, _log in reversed(running):
+            if process.poll() is None:
+                process.terminate()
+        for _component, process, _log in running:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+    signal.signal(signal.SIGTERM, lambda *a: (stop_all(), sys.exit(0)))
+    try:
+        for component in components():
+            if component.skip_reason:
+                print(f"  - {component.name}: not started: {component.skip_reason}")
+                continue
+            log = log_dir / f"{component.name}.log"
+            handle = log.open("ab")
+            process = subprocess.Popen(component.argv, cwd=ROOT, env={**os.environ, **component.env},
+                                       stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
+            running.append((component, process, log))
+            if component.port and not _wait_for_port(component.port, process):
+                print(f"\n{component.name} did not start (log {log}):\n{_tail(log)}", file=sys.stderr)
+                stop_all()
+                return 1
+            print(f"  + {component.name} started" + (f" on 127.0.0.1:{component.port}" if component.port else ""))
+        lms_port = _env_port("NIA_LMS_PORT", 8470)
+        print(f"\nNI Academy is running: http://127.0.0.1:{lms_port}/\nLogs: {log_dir}\n"
+              "Create the first admin in another terminal:\n"
+              "  NIA_ENV=development .venv/bin/flask --app lms users create --email admin@example.com --password '<10+ chars>' "
+              "--role admin\nPress Ctrl-C to stop.")
+        while True:
+            for component, process, log in running:
+                if process.poll() is not None:
+                    print(f"\n{component.name} exited with code {process.returncode} (log {log}):\n{_tail(log)}",
+                          file=sys.stderr)
+                    stop_all()
+                    return 1
+            time.sleep(1)
+    except KeyboardInterrupt:
+        print("\nStopping…")
+        stop_all()
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
