@@ -1,0 +1,175 @@
+"""Reads: labs, submissions, results, seeds, the gradebook, and the interfaces other packages call."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from lms.extensions import db
+from lms.models import Course, Enrolment, User
+
+from .models import GRADED, QUEUED, Grade, GradingJob, Lab, Submission
+
+
+def trainee_seed(lab: Lab, user_id: int) -> int:
+    """The seed of this trainee's scenario for this lab: stable, different per trainee (unless lab.yaml fixes it).
+    The lab launcher uses the same value so the live line and the offline replay agree."""
+    if lab.seed_policy == "fixed" and lab.fixed_seed is not None:
+        return lab.fixed_seed
+    digest = hashlib.sha256(f"nia-lab-seed:{lab.course_slug}:{lab.slug}:{user_id}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") % 2**31
+
+
+def pass_points(lab: Lab) -> float:
+    return round(lab.points * lab.pass_percent / 100.0, 4) if lab.pass_percent is not None else lab.pass_mark
+
+
+def is_enrolled(user_id: int, course_id: int) -> bool:
+    try:
+        from lms.learning.queries import is_enrolled as lms_is_enrolled  # the LMS's own rule when present
+    except ImportError:
+        lms_is_enrolled = None
+    if lms_is_enrolled is not None:
+        try:
+            return bool(lms_is_enrolled(user_id, course_id))
+        except TypeError:
+            pass
+    return db.session.scalar(select(func.count(Enrolment.id)).where(
+        Enrolment.user_id == user_id, Enrolment.course_id == course_id, Enrolment.status != "withdrawn")) > 0
+
+
+def can_view_lab(user, lab: Lab) -> bool:
+    return bool(user.is_staff or is_enrolled(user.id, lab.course_id))
+
+
+def can_submit(user, lab: Lab) -> bool:
+    return is_enrolled(user.id, lab.course_id)
+
+
+def get_lab(course_slug: str, lab_slug: str) -> Lab | None:
+    return db.session.scalar(select(Lab).where(Lab.course_slug == course_slug, Lab.slug == lab_slug,
+                                               Lab.archived.is_(False)))
+
+
+def course_labs(course_slug: str) -> list[Lab]:
+    return list(db.session.scalars(select(Lab).where(Lab.course_slug == course_slug, Lab.archived.is_(False))
+                                   .order_by(Lab.slug)))
+
+
+def labs_for_user(user) -> list[Lab]:
+    query = select(Lab).where(Lab.archived.is_(False)).order_by(Lab.course_slug, Lab.slug)
+    if not user.is_staff:
+        query = query.join(Enrolment, (Enrolment.course_id == Lab.course_id) & (Enrolment.user_id == user.id)) \
+            .where(Enrolment.status != "withdrawn")
+    return list(db.session.scalars(query))
+
+
+def all_labs() -> list[Lab]:
+    return list(db.session.scalars(select(Lab).order_by(Lab.course_slug, Lab.slug)))
+
+
+def user_submissions(lab: Lab, user_id: int) -> list[Submission]:
+    return list(db.session.scalars(select(Submission).where(Submission.lab_id == lab.id,
+                                                            Submission.user_id == user_id)
+                                   .order_by(Submission.id.desc())))
+
+
+def visible_submission(submission_id: int, user) -> Submission | None:
+    """A trainee sees only their own submissions (others are a 404); staff see all."""
+    submission = db.session.get(Submission, submission_id)
+    if submission is None or (submission.user_id != user.id and not user.is_staff):
+        return None
+    return submission
+
+
+def latest_grade(submission: Submission) -> Grade | None:
+    return submission.grades[-1] if submission.grades else None
+
+
+def latest_job(submission: Submission) -> GradingJob | None:
+    return submission.jobs[-1] if submission.jobs else None
+
+
+def submission_bytes(submission: Submission) -> bytes:
+    path = Path(current_app.config["GRADING_DIR"]) / "submissions" / submission.path
+    content = path.read_bytes()
+    if hashlib.sha256(content).hexdigest() != submission.sha256:
+        raise RuntimeError(f"stored submission {submission.id} does not match its sha256")
+    return content
+
+
+def status_payload(submission: Submission) -> dict[str, Any]:
+    job, grade = latest_job(submission), latest_grade(submission)
+    position = None
+    if job is not None and job.status == QUEUED:
+        position = db.session.scalar(select(func.count(GradingJob.id)).where(
+            GradingJob.status == QUEUED, GradingJob.id < job.id)) + 1
+    return {"id": submission.id, "status": job.status if job else submission.status,
+            "progress": job.progress if job else "", "queue_position": position,
+            "error": job.error if job else "", "attempts": job.attempts if job else 0,
+            "score": grade.score if grade else None, "max_score": grade.max_score if grade else None,
+            "final": bool(job is None or job.status not in ("queued", "grading"))}
+
+
+def best_grades(lab_ids: list[int], user_ids: list[int] | None = None) -> dict[tuple[int, int], Grade]:
+    """(lab_id, user_id) -> the best current grade (latest grade per submission, best submission)."""
+    if not lab_ids:
+        return {}
+    latest = select(func.max(Grade.id)).group_by(Grade.submission_id)
+    query = select(Grade, Submission).join(Submission, Grade.submission_id == Submission.id) \
+        .where(Grade.id.in_(latest), Submission.lab_id.in_(lab_ids))
+    if user_ids is not None:
+        query = query.where(Submission.user_id.in_(user_ids))
+    best: dict[tuple[int, int], Grade] = {}
+    for grade, submission in db.session.execute(query):
+        key = (submission.lab_id, submission.user_id)
+        if key not in best or grade.score > best[key].score:
+            best[key] = grade
+    return best
+
+
+def completion_evidence(user_id: int, course_slug: str) -> list[dict[str, Any]]:
+    """Registered with lms.core.registry: every lab of the course with this trainee's best result."""
+    labs = course_labs(course_slug)
+    grades = best_grades([lab.id for lab in labs], [user_id])
+    evidence = []
+    for lab in labs:
+        grade = grades.get((lab.id, user_id))
+        evidence.append({"type": "lab", "slug": lab.slug, "title": lab.title,
+                         "score": grade.score if grade else None, "max_score": lab.points,
+                         "passed": bool(grade and grade.score >= pass_points(lab)),
+                         "graded_at": grade.graded_at.isoformat() if grade else None})
+    return evidence
+
+
+def gradebook_columns(course_slug: str, user_ids: list[int]) -> tuple[list[str], dict[int, dict[str, Any]]]:
+    labs = course_labs(course_slug)
+    grades = best_grades([lab.id for lab in labs], user_ids)
+    columns = [f"{lab.title} (/{lab.points:g})" for lab in labs]
+    cells: dict[int, dict[str, Any]] = {uid: {} for uid in user_ids}
+    for lab, column in zip(labs, columns):
+        for uid in user_ids:
+            grade = grades.get((lab.id, uid))
+            cells[uid][column] = grade.score if grade else None
+    return columns, cells
+
+
+def gradebook(course_slug: str) -> tuple[list[Lab], list[User], dict[tuple[int, int], Grade]]:
+    course = db.session.scalar(select(Course).where(Course.slug == course_slug))
+    labs = course_labs(course_slug)
+    if course is None:
+        return labs, [], {}
+    users = list(db.session.scalars(select(User).join(Enrolment, Enrolment.user_id == User.id)
+                                    .where(Enrolment.course_id == course.id).order_by(User.name)))
+    return labs, users, best_grades([lab.id for lab in labs], [u.id for u in users])
+
+
+def counts() -> dict[str, int]:
+    rows = db.session.execute(select(GradingJob.status, func.count(GradingJob.id)).group_by(GradingJob.status))
+    return {status: n for status, n in rows}
+
+
+__all__ = ["GRADED", "trainee_seed", "completion_evidence", "gradebook_columns", "visible_submission"]

@@ -1,0 +1,44 @@
+"""Lab launch: each trainee's JupyterHub named server per lab, started from the LMS, with submit and reset."""
+from __future__ import annotations
+
+from flask import Flask
+
+from lms.signals import user_logged_out
+
+from .providers import (LabSpec, LineAccess, SubmitReceipt, register_lab_spec_provider, register_line_provider,
+                        register_submit_handler)
+
+__all__ = ["LabSpec", "LineAccess", "SubmitReceipt", "init_app", "register_lab_spec_provider",
+           "register_line_provider", "register_submit_handler"]
+
+
+def init_app(app: Flask) -> None:
+    from lms.core.health import register_health_check
+
+    from . import models  # noqa: F401 - registers the table
+    from .settings import apply_hub_settings
+    from .views import bp
+
+    apply_hub_settings(app)
+    app.register_blueprint(bp)
+    register_health_check(app, "jupyterhub", _hub_health)
+    user_logged_out.connect(_end_hub_session, sender=app, weak=False)
+
+
+def _hub_health() -> dict:
+    import httpx
+    from flask import current_app
+
+    try:
+        response = httpx.get(current_app.config["HUB_URL"] + "/hub/api/", timeout=2)
+    except httpx.HTTPError as error:
+        return {"status": "down", "error": type(error).__name__}
+    if response.status_code != 200:
+        return {"status": "degraded", "http_status": response.status_code}
+    return {"status": "ok", "version": response.json().get("version")}
+
+
+def _end_hub_session(sender, user_id: int, **_extra) -> None:
+    from .operations import end_hub_session
+
+    end_hub_session(user_id)

@@ -1,0 +1,84 @@
+"""Plug-in points the lab launcher needs from other packages (registered in their init_app).
+
+- lab spec provider (grading): `fn(course_slug, lab_slug) -> LabSpec | None` — what to stage in the server.
+- line provider (virtual_lab): `fn(user_id, spec, seed) -> LineAccess` — starts the trainee's simulated line and
+  returns the MQTT access the kernel gets (own credentials, own topic prefix).
+- submit handler (grading): `fn(user_id, course_slug, lab_slug, notebook: dict, filename) -> SubmitReceipt`.
+The first provider that answers (not None) wins, so a test or a course pack can add its own.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from flask import Flask, current_app
+
+
+@dataclass(frozen=True)
+class LabSpec:
+    course: str
+    lab: str
+    title: str
+    files: dict[str, bytes]      # relative path -> content, staged once (never over the trainee's work)
+    main_notebook: str           # relative path JupyterLab opens and submit fetches
+    scenario: str = ""           # simulator scenario name
+    extra_env: dict[str, str] = field(default_factory=dict)  # non-secret, lab-wide settings
+
+
+@dataclass(frozen=True)
+class LineAccess:
+    mqtt_host: str
+    mqtt_port: int
+    username: str
+    password: str
+    topic_prefix: str
+    seed: int | None = None      # None: the LMS derives a stable per-trainee seed
+
+
+@dataclass(frozen=True)
+class SubmitReceipt:
+    submission_id: int | str
+    status: str                  # e.g. "queued"
+    url: str | None = None       # where the trainee follows the grading result
+
+
+LabSpecProvider = Callable[[str, str], LabSpec | None]
+LineProvider = Callable[[int, LabSpec, int], LineAccess | None]
+SubmitHandler = Callable[[int, str, str, dict[str, Any], str], SubmitReceipt | None]
+
+
+def register_lab_spec_provider(app: Flask, provider: LabSpecProvider) -> None:
+    app.extensions.setdefault("nia.lab_spec_providers", []).append(provider)
+
+
+def register_line_provider(app: Flask, provider: LineProvider) -> None:
+    app.extensions.setdefault("nia.line_providers", []).append(provider)
+
+
+def register_submit_handler(app: Flask, handler: SubmitHandler) -> None:
+    app.extensions.setdefault("nia.lab_submit_handlers", []).append(handler)
+
+
+def _first(kind: str, *args):
+    for provider in current_app.extensions.get(kind, []):
+        answer = provider(*args)
+        if answer is not None:
+            return answer
+    return None
+
+
+def lab_spec(course_slug: str, lab_slug: str) -> LabSpec | None:
+    return _first("nia.lab_spec_providers", course_slug, lab_slug)
+
+
+def line_access(user_id: int, spec: LabSpec, seed: int) -> LineAccess | None:
+    return _first("nia.line_providers", user_id, spec, seed)
+
+
+def submit_notebook(user_id: int, course: str, lab: str, notebook: dict, filename: str) -> SubmitReceipt | None:
+    return _first("nia.lab_submit_handlers", user_id, course, lab, notebook, filename)
+
+
+def has(kind: str) -> bool:
+    return bool(current_app.extensions.get({"spec": "nia.lab_spec_providers", "line": "nia.line_providers",
+                                            "submit": "nia.lab_submit_handlers"}[kind]))

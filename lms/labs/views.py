@@ -1,0 +1,102 @@
+"""Lab pages: open (with spawn progress), reset, submit; and the hub's internal spec endpoint."""
+from __future__ import annotations
+
+from flask import (Blueprint, Response, current_app, flash, jsonify, redirect, render_template, request,
+                   stream_with_context, url_for)
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from lms.core.errors import problem, wants_json
+from lms.core.exceptions import UserError
+from lms.extensions import csrf
+from lms.oidc.claims import hub_username
+
+from . import hub, operations
+from .decorators import hub_secret_required, lab_access_required
+from .queries import lab_server, server_name
+
+bp = Blueprint("labs", __name__, url_prefix="/labs", static_folder="static", static_url_path="/static")
+
+
+def _open_url(spec) -> str:
+    return (f"{current_app.config['HUB_PUBLIC_URL']}/user/{hub_username(current_user)}/"
+            f"{server_name(spec.course, spec.lab)}/lab/tree/{spec.main_notebook}")
+
+
+def _page(spec, error: UserError | None = None, launching: bool = False):
+    row = lab_server(current_user.id, spec.course, spec.lab)
+    return render_template("labs/lab.html", spec=spec, row=row, error=error, launching=launching,
+                           open_url=_open_url(spec)), (error.status if error else 200)
+
+
+@bp.get("/<course>/<lab>")
+@lab_access_required
+def lab_page(spec):
+    return _page(spec, launching=request.args.get("launching") == "1")
+
+
+@bp.post("/<course>/<lab>/launch")
+@lab_access_required
+def launch(spec):
+    try:
+        state = operations.launch(current_user, spec)
+    except UserError as error:
+        return problem(error.status, error.message) if wants_json() else _page(spec, error)
+    if wants_json():
+        return jsonify(state=state, open_url=_open_url(spec),
+                       progress_url=url_for("labs.progress", course=spec.course, lab=spec.lab))
+    return redirect(url_for("labs.lab_page", course=spec.course, lab=spec.lab, launching=1))
+
+
+@bp.post("/<course>/<lab>/reset")
+@lab_access_required
+def reset(spec):
+    try:
+        operations.reset(current_user, spec)
+    except UserError as error:
+        return _page(spec, error)
+    flash(_("Your lab was reset. Your previous files are in the .backups folder."), "success")
+    return redirect(url_for("labs.lab_page", course=spec.course, lab=spec.lab, launching=1))
+
+
+@bp.post("/<course>/<lab>/submit")
+@lab_access_required
+def submit(spec):
+    try:
+        receipt = operations.submit(current_user, spec)
+    except UserError as error:
+        return problem(error.status, error.message) if wants_json() else _page(spec, error)
+    if wants_json():
+        return jsonify(submission_id=receipt.submission_id, status=receipt.status, url=receipt.url), 202
+    flash(_("Submitted. Grading has started; the result appears here and in your progress."), "success")
+    return redirect(receipt.url or url_for("labs.lab_page", course=spec.course, lab=spec.lab))
+
+
+@bp.get("/<course>/<lab>/progress")
+@lab_access_required
+def progress(spec):
+    """The hub's spawn progress (Server-Sent Events), relayed so the browser only talks to the LMS."""
+    events = hub.progress_events(hub_username(current_user), server_name(spec.course, spec.lab))
+    return Response(stream_with_context(events), mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+@bp.get("/<course>/<lab>/status")
+@lab_access_required
+def status(spec):
+    try:
+        model = hub.get_server(hub_username(current_user), server_name(spec.course, spec.lab))
+    except UserError as error:
+        return problem(error.status, error.message)
+    return jsonify(running=model is not None, ready=bool(model and model.get("ready")),
+                   pending=(model or {}).get("pending"), open_url=_open_url(spec))
+
+
+@bp.get("/internal/spec")
+@csrf.exempt
+@hub_secret_required
+def internal_spec():
+    try:
+        return jsonify(operations.spawn_spec(request.args.get("user", ""), request.args.get("server", "")))
+    except UserError as error:
+        return problem(error.status, error.message)

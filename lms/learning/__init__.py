@@ -1,0 +1,19 @@
+"""Learning: catalog, course and lesson pages, enrolment, progress, dashboard and course completion."""
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+
+def init_app(app: Flask) -> None:
+    from .. import content
+    from ..core.navigation import register_nav
+    from . import completion, queries
+    from .views import bp
+
+    content.init_app(app)  # the `courses` CLI group (content has no blueprint of its own)
+    app.register_blueprint(bp)
+    app.add_template_global(queries.tr, "tr")
+    register_nav(app, "learning.catalog", _l("Courses"), who="all", order=10)
+    register_nav(app, "learning.dashboard", _l("My learning"), who="user", order=5)
+    completion.connect(app)

@@ -1,0 +1,37 @@
+"""Writes: client registration and token revocation."""
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import select, update
+
+from lms.core.audit import record
+from lms.extensions import db
+
+from .models import AccessToken, OAuthClient, digest
+from .server import SCOPES
+
+
+def register_client(client_id: str, redirect_uris: list[str], *, name: str = "JupyterHub",
+                    secret: str | None = None, first_party: bool = True) -> tuple[OAuthClient, str]:
+    """Create or update a client; returns it with its (new) secret, shown once."""
+    secret = secret or secrets.token_urlsafe(32)
+    client = db.session.scalar(select(OAuthClient).where(OAuthClient.client_id == client_id))
+    if client is None:
+        client = OAuthClient(client_id=client_id)
+        db.session.add(client)
+    client.name = name
+    client.secret_hash = digest(secret)
+    client.redirect_uris = list(redirect_uris)
+    client.scopes = list(SCOPES)
+    client.first_party = first_party
+    record("oidc.client_registered", client_id, redirect_uris=list(redirect_uris))
+    db.session.commit()
+    return client, secret
+
+
+def revoke_user_tokens(user_id: int) -> int:
+    """Every access token of the user stops working; the hub's next refresh then asks for a new login."""
+    result = db.session.execute(update(AccessToken).where(AccessToken.user_id == user_id,
+                                                          AccessToken.revoked.is_(False)).values(revoked=True))
+    return result.rowcount or 0
