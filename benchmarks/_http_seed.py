@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"no lesson found after importing {courses}", file=sys.stderr)
             return 1
         course_slug, lesson_slug, course_id = found
-        email, password = "bench-trainee@example.test", secrets.token_urlsafe(16)
+        email, password = "bench-trainee@example.com", secrets.token_urlsafe(16)
         user = create_user(email, password, name="Benchmark Trainee")
         db.session.commit()
         _enrol(user, course_id)

@@ -109,7 +109,8 @@ def _check(port: int, target: Target) -> None:
 
 def _wrk(url: str, target: Target, connections: int, seconds: float) -> dict:
     threads = max(1, min(cpu_count(), connections))
-    command = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--latency",
+    duration = max(1, round(seconds))  # wrk takes whole seconds
+    command = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s", "--latency",
                "-H", f"User-Agent: {USER_AGENT}"]
     for header in target.headers:
         command += ["-H", header]

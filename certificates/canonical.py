@@ -13,7 +13,7 @@ from typing import Any
 from pyld.canon import URDNA2015
 from pyld.jsonld import JsonLdError, JsonLdProcessor
 
-from .jsonld import document_loader
+from .jsonld import context_resolver, document_loader
 
 ISSUER_DEPENDENT = "https://www.w3.org/ns/credentials/issuer-dependent#"
 MAX_BLANK_NODES = 64
@@ -95,7 +95,8 @@ def canonize(document: dict[str, Any], *, max_blank_nodes: int = MAX_BLANK_NODES
         raise CanonicalisationError("too_complex", "document is too large")
     dropped: list[str] = []
     processor = JsonLdProcessor(on_property_dropped=lambda prop: dropped.append(str(prop)))
-    options = {"documentLoader": document_loader, "base": None, "processingMode": "json-ld-1.1"}
+    options = {"documentLoader": document_loader, "contextResolver": context_resolver(), "base": None,
+               "processingMode": "json-ld-1.1"}
     deadline = time.monotonic() + max_seconds
     try:
         expanded = processor.expand(document, dict(options))

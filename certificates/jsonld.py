@@ -8,10 +8,13 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import threading
+from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from pyld.context_resolver import ContextResolver
 from pyld.jsonld import JsonLdError
 
 CONTEXT_DIR = Path(__file__).parent / "contexts"
@@ -60,4 +63,38 @@ def document_loader(url: str, options: dict | None = None) -> dict[str, Any]:
     if url not in CONTEXTS:
         raise JsonLdError(f"context {url!r} is not one this verifier knows; refusing to fetch it",
                           "jsonld.LoadDocumentError", {"url": url}, code="loading document failed")
-    return {"contextUrl": None, "documentUrl": url, "document": copy.deepcopy(_load(url))}
+    # tag "static": pyld may keep the processed context in its shared cache (our contexts never change).
+    return {"contextUrl": None, "documentUrl": url, "document": copy.deepcopy(_load(url)), "tag": "static"}
+
+
+class StaticContextResolver(ContextResolver):
+    """pyld's resolver keys every embedded (type-scoped) context by its JCS serialisation, which costs more than
+    the rest of the expansion. The vendored contexts' scoped-context dicts are the same objects each time, so they
+    are memoised by identity (holding a reference, so an id is never reused while cached; bounded)."""
+
+    def __init__(self) -> None:
+        super().__init__({}, document_loader)
+        self._by_identity: OrderedDict[int, tuple[Any, Any]] = OrderedDict()
+
+    def resolve(self, active_ctx, context, base, cycles=None):
+        if isinstance(context, dict) and "@context" not in context:
+            hit = self._by_identity.get(id(context))
+            if hit is not None and hit[0] is context:
+                return hit[1]
+            resolved = super().resolve(active_ctx, context, base, cycles)
+            self._by_identity[id(context)] = (context, resolved)
+            if len(self._by_identity) > 512:
+                self._by_identity.popitem(last=False)
+            return resolved
+        return super().resolve(active_ctx, context, base, cycles)
+
+
+_resolver = threading.local()
+
+
+def context_resolver() -> StaticContextResolver:
+    """One resolver per thread (its caches are plain dicts)."""
+    resolver = getattr(_resolver, "value", None)
+    if resolver is None:
+        resolver = _resolver.value = StaticContextResolver()
+    return resolver

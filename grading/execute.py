@@ -17,19 +17,25 @@ from .sandbox import SandboxKernelManager
 
 # Taken before any trainee code runs; put back before every test cell, so `builtins.abs = lambda x: 0` or a
 # patched showtraceback cannot make tests pass. (A kernel-level attack on IPython internals is not covered.)
-SNAPSHOT = ("import builtins as _b, sys as _s, types as _t\n_m = _t.ModuleType('_nia_guard')\n"
-            "_m.b = dict(_b.__dict__); _m.hook = _s.excepthook; _s.modules['_nia_guard'] = _m\ndel _b, _s, _t, _m")
+GUARDED = ("builtins", "math", "operator")
+SNAPSHOT = ("import sys as _s, types as _t, math as _ma, operator as _op\n_m = _t.ModuleType('_nia_guard')\n"
+            f"_m.d = {{_n: dict(_s.modules[_n].__dict__) for _n in {GUARDED!r}}}\n"
+            "_m.hook = _s.excepthook; _s.modules['_nia_guard'] = _m\ndel _s, _t, _m, _ma, _op")
 RESTORE = ("import sys as _s\n_m = _s.modules.get('_nia_guard')\nif _m is not None:\n"
-           "    import builtins as _b; _b.__dict__.clear(); _b.__dict__.update(_m.b); _s.excepthook = _m.hook\n"
+           "    for _n, _d in _m.d.items():\n"
+           "        _mod = _s.modules.get(_n)\n"
+           "        if _mod is not None: _mod.__dict__.clear(); _mod.__dict__.update(_d)\n"
+           "    _s.excepthook = _m.hook\n"
            "    _ip = get_ipython()\n"
-           "    for _n in ('showtraceback', 'showsyntaxerror', 'run_cell', 'run_cell_async', '_showtraceback'):\n"
-           "        _ip.__dict__.pop(_n, None)\n"
+           "    for _k in ('showtraceback', 'showsyntaxerror', 'run_cell', 'run_cell_async', '_showtraceback'):\n"
+           "        _ip.__dict__.pop(_k, None)\n"
            "del _s, _m")
 
 SIGNAL_REASONS = {
     signal.SIGXCPU: "it used more CPU time than the lab allows",
     signal.SIGKILL: "it was stopped (memory exhausted, or a limit was hit)",
     signal.SIGSEGV: "it crashed (segmentation fault)",
+    signal.SIGABRT: "it crashed (aborted; often because it ran out of memory)",
     signal.SIGXFSZ: "it wrote a file larger than allowed",
 }
 
@@ -143,7 +149,20 @@ class SandboxExecute(Execute):
             return SIGNAL_REASONS.get(-code, f"it was killed by signal {-code}")
         if code > 128 and (code - 128) in SIGNAL_REASONS:  # bubblewrap reports the child's signal as 128+n
             return SIGNAL_REASONS[code - 128]
+        startup = self._stderr_tail()
+        if "bwrap:" in startup or "setpriv:" in startup or "prlimit:" in startup:
+            return f"the sandbox could not start it ({startup})"
         return f"it exited with status {code} (for example os._exit or sys.exit in the kernel)"
+
+    def _stderr_tail(self) -> str:
+        run_dir = (getattr(self.km, "job", None) or {}).get("run_dir")
+        try:
+            with open(os.path.join(run_dir, "kernel-stderr.log"), "rb") as handle:
+                handle.seek(0, os.SEEK_END)
+                handle.seek(max(0, handle.tell() - 400))
+                return handle.read().decode("utf-8", "replace").strip().splitlines()[-1][:300]
+        except (OSError, TypeError, IndexError):
+            return ""
 
     @staticmethod
     def _append_error(cell, ename: str, evalue: str) -> None:

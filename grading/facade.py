@@ -83,7 +83,9 @@ class CourseGrader:
         c.SandboxExecute.wall_limit_s = time_limit_s
         c.SandboxExecute.max_output_bytes = self.max_output_bytes
         c.SandboxExecute.timeout = time_limit_s
-        c.Exchange.root = str(self.root / ".no-exchange")
+        exchange = self.root / ".no-exchange"  # nbgrader's exchange is not used; an empty dir keeps it quiet
+        exchange.mkdir(parents=True, exist_ok=True)
+        c.Exchange.root = str(exchange)
         if job is not None:
             c.SandboxKernelManager.job = job
             c.SandboxKernelManager.transport = "ipc"

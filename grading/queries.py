@@ -27,26 +27,22 @@ def pass_points(lab: Lab) -> float:
     return round(lab.points * lab.pass_percent / 100.0, 4) if lab.pass_percent is not None else lab.pass_mark
 
 
-def is_enrolled(user_id: int, course_id: int) -> bool:
-    try:
-        from lms.learning.queries import is_enrolled as lms_is_enrolled  # the LMS's own rule when present
+def is_enrolled(user_id: int, lab: Lab) -> bool:
+    try:  # the LMS's own rule (active enrolment statuses) when the learning package is present
+        from lms.learning.queries import is_enrolled as lms_is_enrolled
     except ImportError:
-        lms_is_enrolled = None
-    if lms_is_enrolled is not None:
-        try:
-            return bool(lms_is_enrolled(user_id, course_id))
-        except TypeError:
-            pass
-    return db.session.scalar(select(func.count(Enrolment.id)).where(
-        Enrolment.user_id == user_id, Enrolment.course_id == course_id, Enrolment.status != "withdrawn")) > 0
+        return db.session.scalar(select(func.count(Enrolment.id)).where(
+            Enrolment.user_id == user_id, Enrolment.course_id == lab.course_id,
+            Enrolment.status != "withdrawn")) > 0
+    return bool(lms_is_enrolled(user_id, lab.course_slug))
 
 
 def can_view_lab(user, lab: Lab) -> bool:
-    return bool(user.is_staff or is_enrolled(user.id, lab.course_id))
+    return bool(user.is_staff or is_enrolled(user.id, lab))
 
 
 def can_submit(user, lab: Lab) -> bool:
-    return is_enrolled(user.id, lab.course_id)
+    return is_enrolled(user.id, lab)
 
 
 def get_lab(course_slug: str, lab_slug: str) -> Lab | None:

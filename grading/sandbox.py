@@ -176,3 +176,18 @@ class SandboxKernelManager(AsyncKernelManager):
         kernel = [sys.executable, "-s", "-m", "ipykernel_launcher", "-f", connection_file,
                   "--IPKernelApp.capture_fd_output=True", *(extra_arguments or [])]
         return build_command({**self.job, "env": env}, kernel)
+
+    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+        # Kernel chatter never reaches the worker's terminal; stderr is kept for the death reason.
+        kw["stdout"] = subprocess.DEVNULL
+        log = open(os.path.join(self.job["run_dir"], "kernel-stderr.log"), "ab") if self.job.get("run_dir") \
+            else None  # noqa: SIM115
+        if log is not None:
+            kw["stderr"] = log
+        try:
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+        finally:
+            if log is not None:
+                log.close()
+
+    _launch_kernel = _async_launch_kernel

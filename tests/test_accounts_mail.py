@@ -119,3 +119,14 @@ def test_smtp_down_does_not_break_or_reveal_password_reset(app, monkeypatch, mak
     response = post_form("/accounts/reset", {"email": user.email}, follow_redirects=True)
     assert response.status_code == 200
     assert "If an account exists for that address" in response.get_data(as_text=True)
+
+
+def test_health_reports_mail_backend(app, client, monkeypatch, smtp_server):
+    assert client.get("/healthz").get_json()["components"]["mail"] == {"status": "ok", "backend": "file"}
+    monkeypatch.setitem(app.config, "MAIL_BACKEND", "smtp")
+    monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
+    monkeypatch.setitem(app.config, "SMTP_PORT", smtp_server.server_address[1])
+    assert client.get("/healthz").get_json()["components"]["mail"]["status"] == "ok"
+    monkeypatch.setitem(app.config, "SMTP_PORT", _free_port())
+    body = client.get("/healthz").get_json()
+    assert body["components"]["mail"]["status"] == "down" and body["status"] == "degraded"

@@ -31,3 +31,12 @@ def kpis(scenario: str, *, seed: int, trainee: str, duration_s: float) -> dict[s
     from .engine import run
 
     return run(scenario, seed=seed, trainee=trainee, duration_s=duration_s).kpis()
+
+
+def launcher_component() -> dict[str, Any]:
+    """What `make run` starts for the simulator: broker + service + control channel (see lms/launcher.py)."""
+    import os
+    import sys
+
+    port = int(os.environ.get("NIA_SIM_CONTROL_PORT", "18831"))
+    return {"name": "simulator", "argv": [sys.executable, "-m", "virtual_lab", "serve"], "port": port}

@@ -21,6 +21,11 @@ __all__ = ["LabClient", "connect_from_env", "flatten", "frame", "replay", "Conne
 _ids = itertools.count(1)
 
 
+def _env(name: str, default: str = "") -> str:
+    """NIA_<name> first, then <name> (the lab launcher sets the plain names in the notebook server)."""
+    return os.environ.get(f"NIA_{name}") or os.environ.get(name) or default
+
+
 def flatten(topic: str, payload: dict[str, Any], t_ms: int | None = None) -> dict[str, Any]:
     """One pandas-friendly row: where it came from plus the payload fields."""
     parts = topic.split("/")
@@ -49,7 +54,7 @@ def replay(scenario: str, *, seed: int, trainee: str | None = None, duration_s: 
     """Offline: the same records your line publishes, as flat rows (trainee defaults to NIA_MQTT_USERNAME)."""
     from . import replay as _replay
 
-    trainee = trainee or os.environ.get("NIA_MQTT_USERNAME", "")
+    trainee = trainee or _env("MQTT_USERNAME")
     wanted = set(channels) if channels else None
     return [flatten(r["topic"], r["payload"], r["t_ms"])
             for r in _replay(scenario, seed=seed, trainee=trainee, duration_s=duration_s)
@@ -59,12 +64,12 @@ def replay(scenario: str, *, seed: int, trainee: str | None = None, duration_s: 
 class LabClient:
     def __init__(self, host: str | None = None, port: int | None = None, username: str | None = None,
                  password: str | None = None, topic_prefix: str | None = None) -> None:
-        env = os.environ.get
-        self.host = host or env("NIA_MQTT_HOST", "127.0.0.1")
-        self.port = int(port or env("NIA_MQTT_PORT", "18830"))
-        self.username = username or env("NIA_MQTT_USERNAME", "")
-        self.password = password if password is not None else env("NIA_MQTT_PASSWORD", "")
-        self.prefix = (topic_prefix or env("NIA_MQTT_TOPIC_PREFIX") or f"{topics.PREFIX}/{self.username}").rstrip("/")
+        env = _env
+        self.host = host or env("MQTT_HOST", "127.0.0.1")
+        self.port = int(port or env("MQTT_PORT", "18830"))
+        self.username = username if username is not None else env("MQTT_USERNAME", "")
+        self.password = password if password is not None else env("MQTT_PASSWORD", "")
+        self.prefix = (topic_prefix or env("MQTT_TOPIC_PREFIX", "") or f"{topics.PREFIX}/{self.username}").rstrip("/")
         self._client = make_client(f"nia-nb-{self.username}-{os.getpid()}-{next(_ids)}", self.username, self.password)
         self._client.on_message = self._on_message
         self._queue: queue.Queue = queue.Queue()

@@ -140,11 +140,11 @@ class Line:
         """Advance one simulated second; returns the records published during it, in publish order."""
         self.tick_no += 1
         tick = self.tick_no
-        while self.commands:
-            self._apply_command(*self.commands.popleft())
         for m in self.machines:
             m.complete_acting()
             m.run_plan(tick)
+        while self.commands:
+            self._apply_command(*self.commands.popleft())
         self._activate(tick)
         self._update_active(tick)
         tp, cp, ep = self.periods

@@ -17,6 +17,14 @@ STANDBY = frozenset({"Stopped", "Stopping", "Aborted", "Aborting", "Clearing"})
 AUTO_SUSPEND = frozenset({packml.REASON_STARVED, packml.REASON_BLOCKED})
 
 
+def _kind(name: str) -> str:
+    if name.startswith("temperature"):
+        return "temperature"
+    if name.startswith("vibration"):
+        return "vibration"
+    return "current" if "current" in name else "other"
+
+
 class Buffer:
     """Between two machines; `None` capacity means the raw-material source or the finished-goods sink."""
 
@@ -59,6 +67,8 @@ class Machine:
         self.power_kw = spec.power_kw.get("run", 0.0)
         self.energy_acc = 0.0  # kWh since last energy message (for its mean power)
         self.values = {s.name: s.run for s in spec.sensors}  # physical state behind each sensor
+        self._dynamics = [(s.name, _kind(s.name), {"run": s.run, "idle": s.idle, "off": s.off},
+                           1.0 - math.exp(-1.0 / s.tau_s)) for s in spec.sensors]
         self.last_reading: dict[str, float | None] = {}
         self.execute_ticks = 0
         self.ticks = 0
@@ -170,20 +180,22 @@ class Machine:
         level = "run" if state in RUNNING_POWER and self.mode == "production" else (
             "off" if state in STANDBY else "idle")
         load = 0.6 + 0.004 * self.speed_pct
-        wear_factor = 1.0 + 4.0 * self.wear * self.wear
-        for spec in self.spec.sensors:
-            target = getattr(spec, level)
-            if level == "run" and not spec.name.startswith("temperature"):
+        wear = self.wear
+        wear_factor = 1.0 + 4.0 * wear * wear
+        values = self.values
+        for name, kind, targets, alpha in self._dynamics:
+            target = targets[level]
+            if level == "run" and kind != "temperature":
                 target *= load
-            if spec.name.startswith("vibration"):
+            if kind == "vibration":
                 target *= wear_factor
-            elif "current" in spec.name:
-                target *= 1.0 + 0.25 * self.wear
-            value = self.values[spec.name]
-            self.values[spec.name] = value + (target - value) * (1.0 - math.exp(-1.0 / spec.tau_s))
+            elif kind == "current":
+                target *= 1.0 + 0.25 * wear
+            value = values[name]
+            values[name] = value + (target - value) * alpha
         powers = self.spec.power_kw
         if level == "run":
-            kw = powers.get("run", 0.0) * load * (1.0 + 0.15 * self.wear) * (1.0 + 0.02 * self.noise.next())
+            kw = powers.get("run", 0.0) * load * (1.0 + 0.15 * wear) * (1.0 + 0.02 * self.noise.next())
         else:
             kw = powers.get("idle" if level == "idle" else "standby", 0.0) * (1.0 + 0.01 * self.noise.next())
         self.power_kw = kw

@@ -59,12 +59,19 @@ class LabService:
         self._thread: threading.Thread | None = None
         self._running = False
         self.published = 0
+        self._shared = None
 
     def _mqtt_transport(self, line: Line):
-        from .broker import service_credentials
-        from .transport import MqttLineTransport
+        import os
 
-        return MqttLineTransport(line, service_credentials(self.settings), client_id=f"nia-sim-{line.trainee}")
+        from .broker import service_credentials
+        from .transport import MqttLineTransport, SharedPublisher
+
+        creds = service_credentials(self.settings)
+        with self._lock:
+            if self._shared is None:
+                self._shared = SharedPublisher(creds, f"nia-sim-data-{os.getpid()}-{id(self)}")
+        return MqttLineTransport(line, creds, client_id=f"nia-sim-{line.trainee}", shared=self._shared)
 
     # -- API -------------------------------------------------------------------------------------------------
     def start(self) -> "LabService":
@@ -147,6 +154,9 @@ class LabService:
                 self.stop_line(trainee)
             except LineError:
                 pass
+        if self._shared is not None:
+            self._shared.close()
+            self._shared = None
 
     # -- scheduler -------------------------------------------------------------------------------------------
     def _push(self, running: RunningLine) -> None:

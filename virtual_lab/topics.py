@@ -45,9 +45,12 @@ def is_retained(topic: str) -> bool:
     return channel_of(topic) in RETAINED
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def encode(payload: dict) -> bytes:
     """The one canonical encoding: compact, key order as built, UTF-8. Same payload -> same bytes."""
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+    return _ENCODER.encode(payload).encode()
 
 
 def qos_of(topic: str) -> int:

@@ -92,19 +92,36 @@ def subscribe(client: mqtt.Client, topic_filter: str, qos: int = 1, timeout: flo
     return bool(granted) and not granted[0].is_failure
 
 
+class SharedPublisher:
+    """One connection (service account) that carries the data of many lines: far fewer busy network threads than
+    one connection per line. Each line still has its own connection for its last will and its commands."""
+
+    def __init__(self, credentials: dict[str, Any], client_id: str) -> None:
+        self.client = make_client(client_id, credentials["username"], credentials["password"])
+        self.client.reconnect_delay_set(min_delay=1, max_delay=5)
+        connect(self.client, credentials["host"], credentials["port"])
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
 class MqttLineTransport:
     """Publishes one line's records and feeds its command topics back into the engine."""
 
-    def __init__(self, line, credentials: dict[str, Any], client_id: str | None = None) -> None:
+    def __init__(self, line, credentials: dict[str, Any], client_id: str | None = None,
+                 shared: SharedPublisher | None = None) -> None:
         self.line = line
         self.client = make_client(client_id or f"nia-sim-{line.trainee}", credentials["username"],
                                   credentials["password"])
         self.client.will_set(line.status_topic, topics.encode(OFFLINE), qos=1, retain=True)
         self.client.reconnect_delay_set(min_delay=1, max_delay=5)
+        self.data_client = shared.client if shared else self.client
         self.connected = threading.Event()
         self.cmd_filter = topics.cmd_filter(line.trainee, line.base.split("/" + line.trainee + "/")[0])
         self.client.on_message = self._on_message
         self.host, self.port = credentials["host"], credentials["port"]
+        self._flags: dict[str, tuple[int, bool]] = {}
 
     def _on_connect(self, client, _u, _flags, reason_code, _props) -> None:
         if not reason_code.is_failure:
@@ -127,15 +144,21 @@ class MqttLineTransport:
         self.connected.set()
 
     def publish(self, records: list[dict[str, Any]]) -> None:
-        client, encode, qos_of = self.client, topics.encode, topics.qos_of
+        encode, flags, status = topics.encode, self._flags, self.line.status_topic
         for record in records:
             topic, payload = record["topic"], record["payload"]
-            if payload == OFFLINE and topic == self.line.status_topic:
-                self._drop_connection()
+            if topic == status:
+                if payload == OFFLINE:
+                    self._drop_connection()
+                    continue
+                if not self.connected.is_set() and not self.connected.wait(15):
+                    continue  # still offline: the trainee sees the gap in seq numbers
+                self.client.publish(topic, encode(payload), qos=1, retain=True)
                 continue
-            if not self.connected.is_set() and not self.connected.wait(15):
-                continue  # still offline: the trainee sees the gap in seq numbers
-            client.publish(topic, encode(payload), qos=qos_of(topic), retain=topics.is_retained(topic))
+            flag = flags.get(topic)
+            if flag is None:
+                flag = flags[topic] = (topics.qos_of(topic), topics.is_retained(topic))
+            self.data_client.publish(topic, encode(payload), qos=flag[0], retain=flag[1])
 
     def _drop_connection(self) -> None:
         """Simulated network loss: cut the TCP connection without DISCONNECT, so the broker sends the will."""
@@ -149,10 +172,29 @@ class MqttLineTransport:
 
     def stop(self, retain_offline: bool = True) -> None:
         if retain_offline and self.connected.is_set():
-            info = self.client.publish(self.line.status_topic, topics.encode(OFFLINE), qos=1, retain=True)
+            # through the data connection, so it arrives after the line's last data message
+            info = self.data_client.publish(self.line.status_topic, topics.encode(OFFLINE), qos=1, retain=True)
             try:
                 info.wait_for_publish(2)
             except (RuntimeError, ValueError):
                 pass
         self.client.disconnect()
         self.client.loop_stop()
+
+
+class MemoryTransport:
+    """A service transport without a broker (tests, offline demos): records go to a MemoryBus."""
+
+    def __init__(self, line, bus: MemoryBus | None = None) -> None:
+        self.line, self.bus = line, bus or MemoryBus()
+
+    def start(self) -> None:
+        """Nothing to connect."""
+
+    def publish(self, records: list[dict[str, Any]]) -> None:
+        self.bus.publish(records)
+
+    def stop(self, retain_offline: bool = True) -> None:
+        if retain_offline:
+            self.bus.publish([{"topic": self.line.status_topic, "payload": dict(OFFLINE),
+                               "t_ms": self.line.tick_no * 1000}])

@@ -5,7 +5,7 @@ Operations add to the session and raise lms.core.exceptions errors; the caller (
 from __future__ import annotations
 
 from flask import current_app, render_template, url_for
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -16,6 +16,7 @@ from ..core.mail import MailError, send_mail
 from ..extensions import db
 from ..models import Role, ThrottleEvent, User
 from . import throttle
+from .queries import normalise_email, user_by_email
 from .passwords import (MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, burn_verify_time, hash_password,
                         make_reset_token, needs_rehash, read_reset_token, token_matches, verify_password)
 
@@ -30,10 +31,6 @@ class Blocked(TooManyRequests):
     def __init__(self, message: str, block: throttle.Block):
         super().__init__(message)
         self.block = block
-
-
-def normalise_email(email: str | None) -> str:
-    return (email or "").strip().lower()
 
 
 def check_email(email: str) -> str:
@@ -93,7 +90,7 @@ def authenticate(email: str, password: str, ip: str | None) -> User:
         raise Blocked(_("Too many failed sign-in attempts. For your security, signing in to this account from "
                         "here is paused for %(minutes)d minute(s). You can also reset your password.",
                         minutes=block.minutes), block)
-    user = db.session.scalar(select(User).where(User.email == email))
+    user = user_by_email(email)
     if user is None:
         burn_verify_time(password)
     if user is None or not verify_password(user.password_hash, password):
@@ -139,7 +136,7 @@ def request_password_reset(email: str, ip: str | None) -> None:
         raise Blocked(_("Too many password reset requests. Please wait %(minutes)d minute(s) and check your "
                         "inbox and spam folder for the email we already sent.", minutes=block.minutes), block)
     throttle.note(throttle.RESET, email, ip)
-    user = db.session.scalar(select(User).where(User.email == email))
+    user = user_by_email(email)
     record("password.reset_requested", email, actor_id=user.id if user else None, known=user is not None)
     if user is not None and user.active:
         _send_reset_mail(user)
@@ -153,7 +150,7 @@ def _absolute_url(endpoint: str, **values) -> str:
 def _send_reset_mail(user: User) -> None:
     link = _absolute_url("accounts.reset_password", token=make_reset_token(user))
     minutes = max(1, current_app.config["PASSWORD_RESET_MAX_AGE"] // 60)
-    with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+    with force_locale(user.locale or str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])):
         subject = _("Reset your NI Academy password")
         context = {"user": user, "link": link, "minutes": minutes}
         text = render_template("accounts/mail/reset_password.txt", **context)

@@ -47,6 +47,8 @@ def set_active(actor: User, user_id: int, active: bool) -> User:
     if user.active == active:
         return user
     if not active:
+        if user.id == actor.id:
+            raise UserError(_("You cannot deactivate your own account."))
         _keep_an_admin(user)
         user.session_version += 1
     user.active = active

@@ -10,6 +10,7 @@ from functools import wraps
 from typing import Callable
 
 from flask import current_app, g, request
+from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from flask_smorest.utils import deepupdate
 from werkzeug.datastructures import WWWAuthenticate
@@ -40,12 +41,12 @@ def authenticate() -> User:
     """The token's user, or 401 with a Bearer challenge (RFC 6750)."""
     raw = bearer_token()
     if raw is None:
-        raise _challenge("Send a personal access token: Authorization: Bearer <token>.")
+        raise _challenge(_("Send a personal access token: Authorization: Bearer <token>."))
     from ..accounts.tokens import authenticate_token
 
     user = authenticate_token(raw)
     if user is None or not user.is_active:
-        raise _challenge("The access token is invalid, expired or revoked.", "invalid_token")
+        raise _challenge(_("The access token is invalid, expired or revoked."), "invalid_token")
     g.api_user = user
     g._login_user = user  # flask-login's per-request slot: current_user is the token's user, not the cookie's
     return user
@@ -84,7 +85,7 @@ class ApiBlueprint(Blueprint):
                 user = authenticate()
                 if roles and not user.has_role(*roles):
                     names = ", ".join(r.value if isinstance(r, Role) else r for r in roles)
-                    raise Forbidden(f"This endpoint needs one of these roles: {names}.")
+                    raise Forbidden(_("This endpoint needs one of these roles: %(roles)s.", roles=names))
                 return current_app.ensure_sync(func)(*args, **kwargs)
 
             wrapper._apidoc = deepcopy(getattr(wrapper, "_apidoc", {}))

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..extensions import db
@@ -23,9 +24,9 @@ def visible_course(slug: str, user: User | None) -> Course:
     """Same rule as the web pages: unknown → 404; a retired course only for staff and its enrolled trainees."""
     course = learning.course_by_slug(slug)
     if course is None:
-        abort(404, f"No course with slug {slug!r}.")
+        abort(404, _("No course with slug %(slug)s.", slug=repr(slug)))
     if course.archived and not (user is not None and (user.is_staff or learning.is_enrolled(user.id, slug))):
-        abort(404, f"No course with slug {slug!r}.")
+        abort(404, _("No course with slug %(slug)s.", slug=repr(slug)))
     return course
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask_babel import gettext as _
 from flask_smorest import Api, abort
 from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
@@ -33,8 +34,10 @@ def handle_http_exception(error: HTTPException):
     if isinstance(messages, dict):
         extra["errors"] = messages
     detail = data.get("message") or (error.description if isinstance(error.description, str) else None)
+    if "errors" in extra and not data.get("message"):
+        detail = _("Some fields are missing or invalid: see errors.")
     if status >= 500:
-        detail = "The error has been logged. Please try again in a moment."
+        detail = _("The error has been logged. Please try again in a moment.")
     response = problem(status, error.name, detail, **extra)
     headers = dict(error.get_headers()) if status < 500 else {}  # includes WWW-Authenticate when set
     headers.update(data.get("headers") or {})
@@ -44,9 +47,9 @@ def handle_http_exception(error: HTTPException):
     return response
 
 
-def unprocessable(errors: dict, message: str = "The request has invalid fields: see errors."):
+def unprocessable(errors: dict, message: str | None = None):
     """422 with field errors laid out like webargs' ({location: {field: [messages]}})."""
-    abort(422, errors=errors, message=message)
+    abort(422, errors=errors, message=message or _("Some fields are missing or invalid: see errors."))
 
 
 def handle_user_error(error: UserError):

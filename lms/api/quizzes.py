@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from ..quizzes import operations, queries
@@ -57,7 +58,7 @@ def _as_form(answers: dict[str, Any]) -> MultiDict:
             continue
         values = value if isinstance(value, list) else [value]
         if any(isinstance(v, (bool, dict, list)) or not isinstance(v, (int, float, str)) for v in values):
-            errors[key] = ["Use an option index, a list of indexes, a number or a string."]
+            errors[key] = [_("Use an option index, a list of indexes, a number or a string.")]
             continue
         for item in values:
             form.add(f"{FIELD_PREFIX}{key}", str(item))

@@ -6,6 +6,7 @@ bodies already translated (render them inside flask_babel.force_locale for the r
 """
 from __future__ import annotations
 
+import os
 import smtplib
 import ssl
 import sys
@@ -76,3 +77,23 @@ def _send_smtp(message: EmailMessage) -> None:
             smtp.send_message(message)
     except (OSError, smtplib.SMTPException) as error:
         raise MailError(f"SMTP server {host}:{port} refused mail to {message['To']}: {error}") from error
+
+
+def mail_health() -> dict:
+    """/healthz component: can the configured backend take a message right now?"""
+    config = current_app.config
+    backend = config["MAIL_BACKEND"]
+    if backend == "console":
+        return {"status": "ok", "backend": backend}
+    if backend == "file":
+        directory = Path(config["MAIL_FILE_DIR"])
+        probe = directory if directory.exists() else directory.parent
+        writable = probe.is_dir() and os.access(probe, os.W_OK)
+        return {"status": "ok" if writable else "down", "backend": backend,
+                **({} if writable else {"error": f"{directory} is not writable"})}
+    try:
+        with smtplib.SMTP(config["SMTP_HOST"], int(config["SMTP_PORT"]), timeout=3) as smtp:
+            smtp.noop()
+    except (OSError, smtplib.SMTPException) as error:
+        return {"status": "down", "backend": backend, "error": f"{type(error).__name__}: {error}"}
+    return {"status": "ok", "backend": backend}

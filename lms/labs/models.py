@@ -12,8 +12,8 @@ from lms.models._types import UTCDateTime, utcnow
 
 class LabServer(db.Model):
     __tablename__ = "lab_servers"
-    __table_args__ = (UniqueConstraint("user_id", "course_slug", "lab_slug"),
-                      UniqueConstraint("user_id", "server_name"))
+    __table_args__ = (UniqueConstraint("user_id", "course_slug", "lab_slug", name="uq_lab_servers_user_lab"),
+                      UniqueConstraint("user_id", "server_name", name="uq_lab_servers_user_server"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

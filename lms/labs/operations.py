@@ -51,7 +51,7 @@ def launch(user: User, spec: providers.LabSpec) -> str:
 
 
 def reset(user: User, spec: providers.LabSpec) -> str:
-    """Fresh copy of the release files on the next spawn; the current files move to .backups/<time>/."""
+    """Fresh copy of the release files on the next spawn; the current files move to backups/<time>/."""
     row = _ensure_row(user, spec)
     row.reset_requested = True
     row.resets += 1
@@ -76,7 +76,7 @@ def submit(user: User, spec: providers.LabSpec) -> providers.SubmitReceipt:
     response = hub.fetch_contents(name, row.server_name, spec.main_notebook)
     if response.status_code == 404:
         raise Conflict(_("%(path)s is missing from your lab. Rename your notebook back to it, or use "
-                         "“Reset lab” (your current files are kept as a backup).", path=spec.main_notebook))
+                         "“Reset lab” (your current files are kept in the backups folder).", path=spec.main_notebook))
     if response.status_code != 200 or response.json().get("type") != "notebook":
         raise hub.HubError(_("Your notebook could not be read from the lab (%(status)s).",
                              status=response.status_code))

@@ -15,7 +15,7 @@ from . import hub, operations
 from .decorators import hub_secret_required, lab_access_required
 from .queries import lab_server, server_name
 
-bp = Blueprint("labs", __name__, url_prefix="/labs", static_folder="static", static_url_path="/static")
+bp = Blueprint("labs", __name__, url_prefix="/launch", static_folder="static", static_url_path="/_static")
 
 
 def _open_url(spec) -> str:
@@ -55,7 +55,7 @@ def reset(spec):
         operations.reset(current_user, spec)
     except UserError as error:
         return _page(spec, error)
-    flash(_("Your lab was reset. Your previous files are in the .backups folder."), "success")
+    flash(_("Your lab was reset. Your previous files are in the backups folder."), "success")
     return redirect(url_for("labs.lab_page", course=spec.course, lab=spec.lab, launching=1))
 
 
@@ -92,7 +92,7 @@ def status(spec):
                    pending=(model or {}).get("pending"), open_url=_open_url(spec))
 
 
-@bp.get("/internal/spec")
+@bp.get("/_hub/spec")
 @csrf.exempt
 @hub_secret_required
 def internal_spec():

@@ -53,7 +53,7 @@ def test_renewal_after_expiry_issues_a_new_credential(app, client, make_user, ma
 
     user = make_user()
     course_id = make_course(recertify_months=1)
-    with app.test_request_context():
+    with app.app_context(), app.test_request_context():
         old = issue_credential(user.id, course_id, [], now=datetime.now(timezone.utc) - timedelta(days=60))
         db.session.commit()
         old_id = old.id
@@ -85,7 +85,7 @@ def test_world_readable_key_is_refused(app, make_user, make_course):
     user, course_id = make_user(), make_course()
     path.chmod(0o644)
     try:
-        with app.test_request_context(), pytest.raises(KeyError_, match="chmod 600"):
+        with app.app_context(), app.test_request_context(), pytest.raises(KeyError_, match="chmod 600"):
             from certificates import keys
             keys._cache.clear()
             issue_credential(user.id, course_id, [])
@@ -161,7 +161,7 @@ def test_offline_verifier(app, client, tmp_path, make_user, make_course, complet
     truncated.write_text(credential.read_text()[:100])
     assert "failed: format" in _offline(str(truncated), "--did-document", str(did)).stdout
 
-    with app.test_request_context():
+    with app.app_context(), app.test_request_context():
         from certificates.operations import change_status
         change_status(cid, "revoke", "test")
         db.session.commit()

@@ -133,7 +133,7 @@ def test_expired_credential_fails_dates(app, client, make_user, make_course):
 
     user = make_user()
     course_id = make_course(recertify_months=1)
-    with app.test_request_context():
+    with app.app_context(), app.test_request_context():
         row = issue_credential(user.id, course_id, [], now=datetime.now(timezone.utc) - timedelta(days=90))
         db.session.commit()
         doc = row.document
@@ -147,7 +147,7 @@ def test_revoked_and_suspended_fail_status(app, client, issued, action, reason):
     from certificates.operations import change_status
     from lms.extensions import db
 
-    with app.test_request_context():
+    with app.app_context(), app.test_request_context():
         change_status(issued[0], action, "test")
         db.session.commit()
     result = client.get(f"/api/v1/credentials/{issued[0]}/verify").get_json()

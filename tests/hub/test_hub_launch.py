@@ -17,7 +17,7 @@ from tests.hub.helpers import run_in_kernel, sse_events
 
 pytestmark = pytest.mark.slow
 SERVER = server_name(TEST_COURSE, TEST_LAB)
-LAB = f"/labs/{TEST_COURSE}/{TEST_LAB}"
+LAB = f"/launch/{TEST_COURSE}/{TEST_LAB}"
 ENV_CODE = ("import os, json; print(json.dumps({k: os.environ.get(k) for k in ('MQTT_HOST', 'MQTT_PORT', "
             "'MQTT_USERNAME', 'MQTT_PASSWORD', 'MQTT_TOPIC_PREFIX', 'LAB_SCENARIO', 'LAB_SEED')}))")
 
@@ -59,8 +59,8 @@ def test_launch_refuses_strangers_and_unknown_labs(stack):
     carol = stack.browser("carol")
     assert lms_post(stack, carol, LAB + "/launch").status_code == 403
     bob = stack.browser("bob")
-    assert lms_post(stack, bob, f"/labs/{TEST_COURSE}/no-such-lab/launch").status_code == 404
-    assert bob.get(f"{stack.lms_url}/labs/{TEST_COURSE}/no-such-lab", timeout=10).status_code == 404
+    assert lms_post(stack, bob, f"/launch/{TEST_COURSE}/no-such-lab/launch").status_code == 404
+    assert bob.get(f"{stack.lms_url}/launch/{TEST_COURSE}/no-such-lab", timeout=10).status_code == 404
     # Bob has no server: submitting says so clearly.
     response = lms_post(stack, bob, LAB + "/submit")
     assert response.status_code == 409 and "not running" in response.json()["title"]
@@ -147,9 +147,9 @@ def test_submit_then_reset_keeps_a_backup(stack, alice):
     stack.wait_ready(name, SERVER)
     fresh = requests.get(f"{base}/sensor-lab.ipynb", headers=stack.service_headers, timeout=30).json()
     assert "my work" not in fresh["content"]["cells"][0]["source"]
-    backups = requests.get(f"{base}/.backups", headers=stack.service_headers, timeout=30).json()["content"]
+    backups = requests.get(f"{base}/backups", headers=stack.service_headers, timeout=30).json()["content"]
     assert len(backups) == 1
-    kept = requests.get(f"{base}/.backups/{backups[0]['name']}/sensor-lab.ipynb", headers=stack.service_headers,
+    kept = requests.get(f"{base}/backups/{backups[0]['name']}/sensor-lab.ipynb", headers=stack.service_headers,
                         timeout=30).json()
     assert kept["content"]["cells"][0]["source"] == "answer = 42  # my work"
 

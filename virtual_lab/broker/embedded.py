@@ -8,7 +8,6 @@ import threading
 import warnings
 from pathlib import Path
 
-from .process import wait_port
 
 
 class EmbeddedBroker:
@@ -38,7 +37,7 @@ class EmbeddedBroker:
         ready.wait(15)
         if self._error:
             raise RuntimeError(f"embedded broker failed: {self._error}")
-        wait_port(self.host, self.port, 10.0)
+        # no probe connection here: broker.start() returned, so it listens (amqtt logs probes as errors)
         (self.state_dir / "broker.json").write_text(json.dumps({"kind": self.kind, "port": self.port}))
         return self
 
@@ -67,6 +66,16 @@ class EmbeddedBroker:
         loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()
 
+    def _close_leftovers(self) -> None:
+        """amqtt 0.12.1 leaves the sockets of abruptly dropped clients open after shutdown; close them here."""
+        import gc
+        from asyncio import selector_events
+
+        for obj in gc.get_objects():
+            if isinstance(obj, selector_events._SelectorTransport) and obj._loop is self._loop \
+                    and not obj.is_closing():
+                obj.close()
+
     def reload(self) -> None:
         """Nothing to do: the plugins re-read the password and ACL files when they change."""
 
@@ -77,6 +86,7 @@ class EmbeddedBroker:
                 future.result(10)
             except Exception:  # noqa: BLE001 - shutting down anyway
                 pass
+            self._loop.call_soon_threadsafe(self._close_leftovers)
             self._loop.call_soon_threadsafe(self._loop.stop)
         if self._thread:
             self._thread.join(10)

@@ -17,7 +17,7 @@ from tornado.web import HTTPError
 
 from .settings import VENV_BIN, HubSettings
 
-BACKUP_DIR = ".backups"
+BACKUP_DIR = "backups"  # visible in JupyterLab, so trainees find their old work
 
 
 def base_environment(conf: HubSettings) -> dict[str, str]:
@@ -60,7 +60,7 @@ def stage(lab_dir: Path, spec: dict) -> list[str]:
 
 
 async def fetch_spec(conf: HubSettings, secret: str, user: str, server: str) -> dict:
-    url = f"{conf.lms_internal_url}/labs/internal/spec?{urlencode({'user': user, 'server': server})}"
+    url = f"{conf.lms_internal_url}/launch/_hub/spec?{urlencode({'user': user, 'server': server})}"
     request = HTTPRequest(url, headers={"Authorization": f"Bearer {secret}", "Accept": "application/json"},
                           connect_timeout=5, request_timeout=20)
     try:

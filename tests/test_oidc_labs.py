@@ -1,0 +1,154 @@
+"""Lab launch without a hub: permissions, clear errors when the hub is down, and the hub's spec endpoint."""
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from lms.extensions import db
+from lms.labs.models import LabServer
+from lms.labs.queries import server_name, trainee_seed
+from tests.fixtures.oidc import TEST_COURSE, TEST_LAB, build_lab_app, release_notebook
+
+LAB = f"/launch/{TEST_COURSE}/{TEST_LAB}"
+
+
+@pytest.fixture(scope="module")
+def app(app_config):
+    return build_lab_app(app_config)  # HUB_URL points at a closed port: the hub is "down"
+
+
+@pytest.fixture
+def trainee(make_user, login, lab_enrol):
+    user = make_user(role="trainee")
+    lab_enrol(user)
+    login(user)
+    return user
+
+
+def _spec(client, app, user_name: str, server: str, secret: str | None = None):
+    token = secret if secret is not None else app.config["HUB_SPEC_SECRET"]
+    return client.get("/launch/_hub/spec", query_string={"user": user_name, "server": server},
+                      headers={"Authorization": f"Bearer {token}"})
+
+
+def test_lab_page_for_enrolled_trainee(client, trainee):
+    page = client.get(LAB)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Sensor lab" in html and "labs.js" in html and 'data-launching="0"' in html
+
+
+def test_not_enrolled_is_403_and_unknown_lab_is_404(client, make_user, login, csrf_token):
+    login(make_user(role="trainee"))
+    token = csrf_token("/accounts/profile")
+    assert client.post(LAB + "/launch", data={"csrf_token": token}).status_code == 403
+    assert client.get(LAB).status_code == 403
+    assert client.post(f"/launch/{TEST_COURSE}/nope/launch", data={"csrf_token": token}).status_code == 404
+
+
+def test_instructor_may_open_any_lab(client, make_user, login):
+    login(make_user(role="instructor"))
+    assert client.get(LAB).status_code == 200
+
+
+def test_anonymous_is_sent_to_login(client):
+    response = client.get(LAB)
+    assert response.status_code == 302 and "/accounts/login" in response.headers["Location"]
+
+
+def test_hub_down_gives_a_clear_message_and_a_retry(client, trainee, csrf_token):
+    token = csrf_token(LAB)
+    page = client.post(LAB + "/launch", data={"csrf_token": token})
+    assert page.status_code == 503
+    html = page.get_data(as_text=True)
+    assert "not reachable right now" in html and "Try again" in html
+    api = client.post(LAB + "/launch", data={"csrf_token": token}, headers={"Accept": "application/json"})
+    assert api.status_code == 503 and "not reachable" in api.get_json()["title"]
+    status = client.get(LAB + "/status")
+    assert status.status_code == 503
+    progress = client.get(LAB + "/progress")
+    assert progress.mimetype == "text/event-stream" and b"event: lab-error" in progress.data
+
+
+def test_submit_without_a_server_is_a_clear_error(client, trainee, csrf_token):
+    response = client.post(LAB + "/submit", data={"csrf_token": csrf_token(LAB)},
+                           headers={"Accept": "application/json"})
+    assert response.status_code in (409, 503)
+    assert "not running" in response.get_json()["title"] or "not reachable" in response.get_json()["title"]
+
+
+def test_spec_endpoint_needs_the_shared_secret(client, app):
+    assert _spec(client, app, "u1", "lab-x", secret="wrong-secret-value").status_code == 401
+    assert client.get("/launch/_hub/spec?user=u1&server=x").status_code == 401
+
+
+def test_spec_for_unknown_server_is_404(client, app, trainee):
+    response = _spec(client, app, f"u{trainee.id}", "lab-000000000000")
+    assert response.status_code == 404 and "No lab was launched" in response.get_json()["title"]
+    assert _spec(client, app, "not-a-user", "x").status_code == 404
+
+
+def _launched(app, user) -> str:
+    name = server_name(TEST_COURSE, TEST_LAB)
+    with app.app_context():
+        db.session.add(LabServer(user_id=user.id, course_slug=TEST_COURSE, lab_slug=TEST_LAB, server_name=name,
+                                 reset_requested=True))
+        db.session.commit()
+    return name
+
+
+def test_spec_gives_files_and_the_trainees_own_environment_and_consumes_reset(client, app, trainee):
+    name = _launched(app, trainee)
+    body = _spec(client, app, f"u{trainee.id}", name).get_json()
+    with app.app_context():
+        seed = trainee_seed(trainee.id, TEST_COURSE, TEST_LAB)
+    env = body["environment"]
+    assert env["MQTT_TOPIC_PREFIX"] == f"nia/line/{trainee.id}/" and env["MQTT_USERNAME"] == f"trainee-{trainee.id}"
+    assert env["LAB_SEED"] == str(seed) and env["LAB_SCENARIO"] == "steady-state"
+    files = {f["path"]: base64.b64decode(f["content_b64"]) for f in body["files"]}
+    assert files["sensor-lab.ipynb"] == release_notebook()
+    assert body["default_url"] == "/lab/tree/sensor-lab.ipynb" and body["reset"] is True
+    assert _spec(client, app, f"u{trainee.id}", name).get_json()["reset"] is False
+
+
+def test_spec_refuses_an_unenrolled_trainee(client, app, make_user):
+    from lms.models import Enrolment
+
+    user = make_user(role="trainee")
+    name = _launched(app, user)
+    assert _spec(client, app, f"u{user.id}", name).status_code == 403  # never enrolled
+    with app.app_context():
+        assert db.session.query(Enrolment).filter_by(user_id=user.id).count() == 0
+
+
+def test_simulator_failure_is_503_not_500(client, app, trainee):
+    name = _launched(app, trainee)
+    providers = app.extensions["nia.line_providers"]
+
+    def broken(user_id, spec, seed):
+        raise ConnectionRefusedError("simulator down")
+
+    providers.insert(0, broken)
+    try:
+        response = _spec(client, app, f"u{trainee.id}", name)
+    finally:
+        providers.remove(broken)
+    assert response.status_code == 503 and "not available" in response.get_json()["title"]
+
+
+def test_hub_health_reports_down(client):
+    body = json.loads(client.get("/healthz").data)
+    assert body["components"]["jupyterhub"]["status"] == "down"
+
+
+def test_hub_secrets_are_generated_once_and_private(app):
+    from pathlib import Path
+
+    from virtual_lab.hub.secrets import load_or_create
+
+    path = Path(app.config["HUB_STATE_DIR"]) / "secrets.json"
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    again = load_or_create(app.config["HUB_STATE_DIR"])
+    assert again["lms_api_token"] == app.config["HUB_API_TOKEN"]
