@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from lms.core.audit import record as audit
 from lms.extensions import db
 
 certs_cli = AppGroup("certs", help="Issuer keys and certificates.")
@@ -17,6 +18,7 @@ def keygen() -> None:
     if active_key() is not None:
         raise click.ClickException("an issuer key already exists; use `certs rotate` to replace it")
     record = generate_key()
+    audit("certificate.key_generated", f"key:{record.key_id}", actor_id=None)
     db.session.commit()
     click.echo(f"created key {record.key_id} in {key_dir()} (mode 0600); public {record.public_multibase}")
 
@@ -28,8 +30,9 @@ def rotate() -> None:
 
     old = active_key()
     record = generate_key()
+    audit("certificate.key_rotated", f"key:{record.key_id}", actor_id=None, retired=old.key_id if old else None)
     db.session.commit()
-    click.echo(f"active key is now {record.key_id}" + (f"; {old.key_id} retired (still published)" if old else ""))
+    click.echo(f"active key is now {record.key_id}" + (f"; {old.key_id} retired (published while credentials it signed are valid)" if old else ""))
 
 
 @certs_cli.command("issue")

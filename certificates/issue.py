@@ -74,8 +74,11 @@ def build_credential(*, credential_id: str, base_url: str, issuer_did: str, issu
         "credentialSubject": {
             "type": ["AchievementSubject"],
             "name": recipient_name,
+            # OB 3.0 IdentityObjects: the email only as a salted hash; the name in plain text (identityType "name")
             "identifier": [{"type": "IdentityObject", "identityType": "emailAddress", "hashed": True,
-                            "identityHash": identity_hash(recipient_email, salt), "salt": salt}],
+                            "identityHash": identity_hash(recipient_email, salt), "salt": salt},
+                           {"type": "IdentityObject", "identityType": "name", "hashed": False,
+                            "identityHash": recipient_name}],
             "achievement": achievement,
         },
         "credentialStatus": status,

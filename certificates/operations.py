@@ -15,7 +15,7 @@ from lms.extensions import db
 from . import queries
 from .did import did_document, did_for_url
 from .issue import build_credential, iso
-from .keys import ensure_key, load_private
+from .keys import KeyError_, active_key, ensure_key, load_private
 from .models import IssuedCredential, StatusList
 from .proof import create_proof
 from .status import PURPOSES, random_index, status_entries, status_list_credential
@@ -52,8 +52,8 @@ def issue_credential(user_id: int, course_id: int, evidence: list[dict[str, Any]
 
         evidence = completion_evidence(user_id, course["slug"])
     credential_id = str(uuid.uuid4())
-    revocation_index = random_index(queries.used_indexes("revocation"))
-    suspension_index = random_index(queries.used_indexes("suspension"))
+    revocation_index = random_index(lambda i: queries.index_taken("revocation", i))
+    suspension_index = random_index(lambda i: queries.index_taken("suspension", i))
     base = queries.base_url()
     document = build_credential(
         credential_id=credential_id, base_url=base, issuer_did=issuer_did(),
@@ -77,8 +77,28 @@ def issue_credential(user_id: int, course_id: int, evidence: list[dict[str, Any]
 
 
 def on_course_completed(sender, **kwargs) -> None:
-    """Signal receiver: issue in the sender's transaction (the sender commits)."""
-    issue_credential(int(kwargs["user_id"]), int(kwargs["course_id"]), kwargs.get("evidence"))
+    """Signal receiver: issue in the sender's transaction (the sender commits). A missing or unreadable issuer
+    key must not undo the learner's completion: it is logged and shown by /healthz; `certs issue` catches up."""
+    try:
+        issue_credential(int(kwargs["user_id"]), int(kwargs["course_id"]), kwargs.get("evidence"))
+    except KeyError_ as error:
+        current_app.logger.error("certificate not issued for user %s course %s: %s", kwargs.get("user_id"),
+                                 kwargs.get("course_id"), error)
+        record("certificate.issue_failed", f"course:{kwargs.get('course_id')}", actor_id=None,
+               user_id=kwargs.get("user_id"), error=str(error))
+
+
+def health() -> dict[str, Any]:
+    key = active_key()
+    if key is None:
+        return {"status": "ok" if current_app.config.get("CERTS_AUTO_KEYGEN") else "degraded",
+                "detail": "no issuer key yet" + ("" if current_app.config.get("CERTS_AUTO_KEYGEN")
+                                                 else ": run `flask --app lms certs keygen`")}
+    try:
+        load_private(key)
+    except KeyError_ as error:
+        return {"status": "degraded", "detail": str(error)}
+    return {"status": "ok", "key": key.key_id, "did": issuer_did()}
 
 
 def change_status(credential_id: str, action: str, reason: str) -> IssuedCredential:
@@ -134,8 +154,10 @@ def status_list_document(purpose: str) -> dict[str, Any]:
     if purpose not in PURPOSES:
         raise NotFound(_("No such status list."))
     row = queries.status_list(purpose)
-    if row is None or row.document.get("issuer") != issuer_did():
-        row = refresh_status_list(purpose)
+    active = active_key()
+    if row is None or row.document.get("issuer") != issuer_did() or active is None or \
+            row.document.get("proof", {}).get("verificationMethod") != f"{issuer_did()}#{active.key_id}":
+        row = refresh_status_list(purpose)  # first use, new host name, or key rotation
         db.session.commit()
     return row.document
 

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from lms.extensions import db
 from lms.models import Course, User
+from lms.models._types import utcnow
 
 from .models import IssuedCredential, SigningKey, StatusList
 
@@ -65,9 +66,13 @@ def current_for(user_id: int, course_slug: str) -> IssuedCredential | None:
 
 
 def published_keys() -> list[tuple[str, str]]:
-    """Active and retired keys; a retired key stays while any credential it signed is in use."""
-    keys = list(db.session.scalars(select(SigningKey).order_by(SigningKey.id)))
-    return [(k.key_id, k.public_multibase) for k in keys]
+    """The active key, and each retired key while a credential it signed has not expired (revoked ones included:
+    verifiers must still be able to see that they were genuine and are revoked)."""
+    now = utcnow()
+    in_use = set(db.session.scalars(select(IssuedCredential.key_id).where(
+        (IssuedCredential.valid_until.is_(None)) | (IssuedCredential.valid_until > now)).distinct()))
+    keys = db.session.scalars(select(SigningKey).order_by(SigningKey.id))
+    return [(k.key_id, k.public_multibase) for k in keys if k.retired_at is None or k.key_id in in_use]
 
 
 def status_list(purpose: str) -> StatusList | None:
@@ -82,6 +87,6 @@ def flagged_indexes(purpose: str) -> list[int]:
     return list(db.session.scalars(query))
 
 
-def used_indexes(purpose: str) -> set[int]:
+def index_taken(purpose: str, index: int) -> bool:
     column = IssuedCredential.revocation_index if purpose == "revocation" else IssuedCredential.suspension_index
-    return set(db.session.scalars(select(column)))
+    return db.session.scalar(select(IssuedCredential.id).where(column == index).limit(1)) is not None

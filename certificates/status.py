@@ -4,7 +4,7 @@ from __future__ import annotations
 import base64
 import gzip
 import secrets
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from .jsonld import VC_V2
 
@@ -36,11 +36,11 @@ def bit(bitstring: bytes, index: int) -> bool:
     return bool(bitstring[index // 8] & (0x80 >> (index % 8)))
 
 
-def random_index(taken: set[int] | None = None) -> int:
-    taken = taken or set()
+def random_index(taken: Callable[[int], bool]) -> int:
+    """A uniformly random free index: positions reveal nothing about issue order."""
     while True:
         index = secrets.randbelow(LIST_SIZE)
-        if index not in taken:
+        if not taken(index):
             return index
 
 

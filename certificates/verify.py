@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable
@@ -17,6 +18,7 @@ from .jsonld import OB_V3, VC_V2
 from .proof import ProofError, verify_proof
 from .status import bit, decode
 
+logger = logging.getLogger(__name__)
 CHECKS = ("format", "proof", "issuer", "status", "dates", "recipient")
 MAX_UPLOAD = 512 * 1024
 
@@ -88,6 +90,14 @@ def _format_problems(doc: dict[str, Any]) -> str | None:
     subject = doc.get("credentialSubject")
     if not isinstance(subject, dict) or not isinstance(subject.get("achievement"), dict):
         return "credentialSubject must contain an achievement"
+    identifiers = subject.get("identifier", [])
+    if not isinstance(identifiers, list) or any(
+            not isinstance(i, dict) or not {"type", "hashed", "identityHash", "identityType"} <= set(i)
+            for i in identifiers):
+        return "credentialSubject.identifier must be a list of IdentityObjects (type, hashed, identityHash, " \
+               "identityType)"
+    if not subject.get("id") and not identifiers:
+        return "credentialSubject needs an id or an identifier"
     achievement = subject["achievement"]
     if not isinstance(achievement.get("name"), str) or not isinstance(achievement.get("criteria"), dict):
         return "the achievement needs a name and criteria"
@@ -113,7 +123,21 @@ def issuer_id(doc: dict[str, Any]) -> str | None:
 def verify(data: bytes | str | dict, *, did_document: dict[str, Any] | None, expected_issuer: str | None = None,
            fetch_status: StatusFetcher | None = None, email: str | None = None,
            now: datetime | None = None) -> Result:
+    """Never raises: an input nobody anticipated is still a verdict (format failed), not a crash."""
+    try:
+        return _verify(data, did_document, expected_issuer, fetch_status, email, now)
+    except Exception as error:  # noqa: BLE001 - the safety net is the point
+        logger.exception("unexpected error while verifying a credential")
+        checks = [Check(name) for name in CHECKS]
+        checks[0].status, checks[0].reason = "failed", "unprocessable"
+        checks[0].message = f"the document could not be processed ({type(error).__name__})"
+        return Result(valid=False, checks=checks, failed=["format"])
+
+
+def _verify(data, did_document, expected_issuer, fetch_status, email, now) -> Result:
     checks = {name: Check(name) for name in CHECKS}
+    if not isinstance(did_document, dict):
+        did_document = None
     now = now or datetime.now(timezone.utc)
 
     def done(credential=None) -> Result:
@@ -209,6 +233,8 @@ def _check_status(doc: dict[str, Any], check: Check, did_document: dict[str, Any
         purpose = entry.get("statusPurpose") if isinstance(entry, dict) else None
         try:
             url, index = entry["statusListCredential"], int(entry["statusListIndex"])
+            if not isinstance(url, str):
+                raise TypeError("statusListCredential must be a URL")
         except (KeyError, TypeError, ValueError):
             check.status, check.reason, check.message = "failed", "status_entry", "malformed credentialStatus entry"
             return

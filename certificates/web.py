@@ -121,7 +121,26 @@ def verify_bulk():
     for credential_id in ids:
         row = queries.credential(credential_id)
         rows.append((credential_id, operations.verify_online(row.document) if row else None))
-    return render_template("certificates/bulk.html", rows=rows)
+    if request.form.get("format") == "csv":
+        return Response(_bulk_csv(rows), mimetype="text/csv", headers={
+            "Content-Disposition": 'attachment; filename="verification-results.csv"'})
+    return render_template("certificates/bulk.html", rows=rows, ids="\n".join(ids))
+
+
+def _bulk_csv(rows) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["credential_id", "verdict", "failed_checks", "achievement", "awarded_to", "valid_until"])
+    for credential_id, result in rows:
+        if result is None:
+            writer.writerow([credential_id, "unknown", "", "", "", ""])
+            continue
+        doc = result.credential or {}
+        subject = doc.get("credentialSubject", {})
+        writer.writerow([credential_id, "valid" if result.valid else "not valid", " ".join(result.failed),
+                         subject.get("achievement", {}).get("name", ""), subject.get("name", ""),
+                         doc.get("validUntil", "")])
+    return out.getvalue()
 
 
 @bp.get("/certificates/admin")
@@ -192,6 +211,7 @@ def _configure(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
+    from lms.core.health import register_health_check
     from lms.core.navigation import register_nav
     from lms.signals import course_completed
 
@@ -207,6 +227,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(api_bp)
     app.cli.add_command(certs_cli)
     course_completed.connect(operations.on_course_completed, weak=False)
+    register_health_check(app, "certificates", operations.health)
     register_nav(app, "certificates.mine", _l("Certificates"), who="user", order=60)
     register_nav(app, "certificates.verify_page", _l("Verify a certificate"), who="anonymous", order=90)
     register_nav(app, "certificates.admin_list", _l("Certificates (admin)"), who="admin", order=95)

@@ -10,6 +10,8 @@ import re
 from pathlib import Path
 
 import pytest
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 
 from lms import create_app
 from lms.extensions import db
@@ -67,9 +69,22 @@ def app_config(tmp_path_factory, database_url) -> dict:
     }
 
 
+class FreshClient(FlaskClient):
+    """A test browser that never reuses another request's signed-in user.
+
+    pytest-flask keeps one request context pushed for the whole test; flask-login, Flask-WTF and Flask-Babel cache
+    per-request state in `g`, so without this a second browser would act as whoever signed in last."""
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            g.__dict__.clear()
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app(app_config):
     application = create_app(app_config)
+    application.test_client_class = FreshClient
     with application.app_context():
         db.drop_all()
         db.create_all()
@@ -86,6 +101,9 @@ def _clean_database(request):
     if "app" not in request.fixturenames:
         return
     application = request.getfixturevalue("app")
+    if has_app_context():
+        # pytest-flask's pushed context may hold a session idle in transaction (blocks TRUNCATE on PostgreSQL).
+        db.session.remove()
     with application.app_context():
         db.session.remove()
         with db.engine.begin() as connection:

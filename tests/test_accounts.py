@@ -10,6 +10,8 @@ from lms.signals import user_logged_out
 from tests.fixtures.accounts import reset_link_from
 from tests.fixtures.users import DEFAULT_PASSWORD
 
+pytestmark = pytest.mark.usefixtures("close_pushed_session")
+
 NEW_PASSWORD = "a brand new passphrase"
 
 
@@ -253,3 +255,13 @@ def test_pages_render_with_navigation(client, make_user, login):
     login(make_user())
     html = client.get("/accounts/profile").get_data(as_text=True)
     assert 'href="/accounts/profile"' in html and 'href="/admin/users"' not in html
+
+
+def test_reset_mail_is_rendered_in_the_users_language(app, make_user, post_form, mailbox):
+    user = make_user()
+    with app.app_context():
+        db.session.get(User, user.id).locale = "zh_Hant"
+        db.session.commit()
+    post_form("/accounts/reset", {"email": user.email})
+    html = mailbox()[0].get_body(("html",)).get_content()
+    assert '<html lang="zh-Hant-HK">' in html  # rendered under the user's locale, not the browser's

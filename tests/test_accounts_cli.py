@@ -8,6 +8,8 @@ from lms.accounts.operations import verify_password
 from lms.extensions import db
 from lms.models import AuditEvent, User
 
+pytestmark = pytest.mark.usefixtures("close_pushed_session")
+
 
 def _users(app) -> list[User]:
     with app.app_context():
@@ -63,3 +65,31 @@ def test_create_rejects_duplicate_email(app):
 def test_list_when_empty(app):
     result = app.test_cli_runner().invoke(args=["users", "list"])
     assert result.exit_code == 0 and "No users." in result.output
+
+
+def test_real_flask_command_in_a_subprocess(tmp_path):
+    """The installed `flask --app lms` entry point, outside any request (as an operator runs it)."""
+    import os
+    import subprocess
+    import sys
+
+    from lms import create_app
+
+    env = {**os.environ, "NIA_ENV": "testing", "NIA_INSTANCE_DIR": str(tmp_path),
+           "NIA_SECRET_KEY": "cli-test-secret-key-123", "NIA_DATABASE_URL": f"sqlite:///{tmp_path}/cli.db"}
+    env.pop("NIA_TEST_DATABASE_URL", None)
+    other = create_app({"NIA_ENV": "testing", "INSTANCE_DIR": str(tmp_path), "SECRET_KEY": "x" * 32,
+                        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/cli.db"})
+    with other.app_context():
+        db.create_all()
+        db.engine.dispose()
+
+    def flask(*args):
+        return subprocess.run([sys.executable, "-m", "flask", "--app", "lms", "users", *args], env=env,
+                              capture_output=True, text=True, timeout=120)
+
+    created = flask("create", "--email", "ops@example.com", "--password", "operator password", "--role", "admin")
+    assert created.returncode == 0, created.stderr
+    duplicate = flask("create", "--email", "ops@example.com", "--password", "operator password")
+    assert duplicate.returncode == 1 and "already exists" in duplicate.stderr
+    assert "Traceback" not in duplicate.stderr

@@ -12,6 +12,8 @@ import pytest
 
 from lms.core.mail import MailError, send_mail
 
+pytestmark = pytest.mark.usefixtures("close_pushed_session")
+
 
 class _SMTPHandler(socketserver.StreamRequestHandler):
     """Just enough ESMTP (RFC 5321) to receive messages and an AUTH PLAIN login."""

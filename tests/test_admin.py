@@ -8,6 +8,8 @@ from lms.extensions import db
 from lms.models import AuditEvent, User
 from tests.fixtures.users import DEFAULT_PASSWORD
 
+pytestmark = pytest.mark.usefixtures("close_pushed_session")
+
 
 @pytest.fixture
 def admin_browser(make_user, post_form, new_client):

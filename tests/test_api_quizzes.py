@@ -6,6 +6,7 @@ import pytest
 from tests.fixtures.api import bearer
 
 PROBLEM = "application/problem+json"
+pytestmark = pytest.mark.usefixtures("end_request_sessions")
 
 
 def _enrol(client, headers, slug="api-101"):
@@ -162,3 +163,26 @@ def test_quiz_endpoints_need_a_token(client, api_course, api_user, api_token):
             assert response.status_code == 401, (method, url, bad)
             assert response.mimetype == PROBLEM
             assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_late_submission_expires_the_attempt(app, client, api_course, api_user, monkeypatch):
+    from datetime import timedelta
+
+    from lms.extensions import db
+    from lms.models import Quiz
+    from lms.quizzes import clock
+
+    with app.app_context():
+        db.session.get(Quiz, api_course.quiz_id).time_limit_minutes = 10
+        db.session.commit()
+    user, headers = api_user()
+    _enrol(client, headers)
+    attempt = _start(client, headers, api_course.quiz_id)
+    assert 0 < attempt["seconds_left"] <= 600 and attempt["deadline"]
+    real_now = clock.now()
+    monkeypatch.setattr(clock, "now", lambda: real_now + timedelta(hours=1))
+    response = client.post(f"/api/v1/attempts/{attempt['id']}/submit",
+                           json={"answers": _right_answers(attempt, api_course.question_ids)}, headers=headers)
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["status"] == "expired" and body["score"] == 0.0 and body["passed"] is False

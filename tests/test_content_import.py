@@ -13,6 +13,8 @@ from lms.core.exceptions import UserError
 from lms.extensions import db
 from lms.models import Course, Lesson, Question, Quiz
 
+pytestmark = pytest.mark.usefixtures("release_session")
+
 
 def test_valid_tree_imports_everything(app, course_tree, courses_cli, content_counts):
     result = courses_cli("import", course_tree.write())
@@ -35,12 +37,13 @@ def test_valid_tree_imports_everything(app, course_tree, courses_cli, content_co
     quiz = advanced.quizzes[0]
     assert (quiz.draw_count, quiz.attempt_limit, quiz.pass_mark) == (2, None, 50.0)
     kinds = {q.key: (q.kind, q.answer) for q in quiz.questions}
-    assert kinds == {"q1": ("single", 1), "q2": ("multiple", [0, 2]), "q3": ("numeric", 4), "q4": ("text", ["yes", "y"])}
+    assert kinds == {"q1": ("single", 1), "q2": ("multiple", [0, 2]), "q3": ("numeric", 4),
+                     "q4": ("text", ["yes", "y"])}
     assert quiz.questions[2].tolerance == 0.1
 
 
 def test_sample_course_in_repository_is_valid(app, courses_cli, content_counts):
-    result = courses_cli("import", app.config["COURSES_DIR"])
+    result = courses_cli("import", Path(app.config["COURSES_DIR"]) / "mqtt-basics")
     assert result.exit_code == 0, result.output
     course = db.session.scalar(select(Course).where(Course.slug == "mqtt-basics"))
     kinds = {q.kind for m in course.modules for quiz in m.quizzes for q in quiz.questions}
@@ -300,3 +303,9 @@ def test_unknown_scalar_tag_is_refused(app, course_tree, courses_cli):
     result = courses_cli("validate", course_tree.write())
     assert result.exit_code == 1 and re.search(r"alpha/course\.yaml:4: cannot read value", result.output), \
         result.output
+
+
+def test_default_path_is_the_courses_dir_setting(app, course_tree, courses_cli, monkeypatch):
+    monkeypatch.setitem(app.config, "COURSES_DIR", str(course_tree.write()))
+    result = courses_cli("validate")
+    assert result.exit_code == 0 and "ok  alpha" in result.output, result.output

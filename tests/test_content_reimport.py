@@ -8,6 +8,8 @@ from lms.extensions import db
 from lms.models import Course, Enrolment, Lesson, LessonCompletion, Module, Question, Quiz, QuizAttempt
 from lms.models._types import utcnow
 
+pytestmark = pytest.mark.usefixtures("release_session")
+
 
 def _course() -> Course:
     db.session.expire_all()
@@ -40,7 +42,8 @@ def test_reimport_updates_in_place_and_keeps_learner_data(app, course_tree, impo
     course_tree.edit("alpha", "lessons/second.md", "[the first](first.md)", "the first")
     course_tree.edit("alpha", "quizzes/check.yaml", "draw: 2", "draw: 1")
     course_tree.edit("alpha", "quizzes/check.yaml",
-                     "  - {id: q1, type: single, prompt: Pick b, options: [a, b], answer: 1, explanation: b is right}\n",
+                     "  - {id: q1, type: single, prompt: Pick b, options: [a, b], answer: 1, "
+                     "explanation: b is right}\n",
                      "")  # drop q1 from the bank
     result = courses_cli("import", course_tree.write())
     assert result.exit_code == 0 and "updated  alpha" in result.output, result.output

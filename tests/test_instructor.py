@@ -153,3 +153,37 @@ def test_empty_gradebook(quiz_factory, instructor, client):
         f"/instructor/courses/{setup.course_slug}/gradebook").get_data(as_text=True)
     rows = _csv(client, setup.course_slug)
     assert len(rows) == 1
+
+
+@pytest.mark.parametrize("role, status", [("trainee", 403), ("instructor", 200), ("admin", 200)])
+def test_through_the_real_login_form(quiz_factory, make_user, login, client, role, status):
+    setup = quiz_factory()
+    login(make_user(role=role))
+    assert client.get(f"/instructor/courses/{setup.course_slug}/gradebook.csv").status_code == status
+    assert client.get("/instructor/").status_code == status
+
+
+def test_instructor_reviews_a_trainees_attempts(quiz_factory, quiz_person, sign_in, enrol, quiz_flow, client):
+    setup = quiz_factory([{"kind": "text", "prompt": "Protocol?", "answer": ["MQTT"], "explanation": "Why MQTT."}],
+                         draw_count=1)
+    other_course = quiz_factory()
+    ada = quiz_person(name="Ada Lovelace")
+    enrol(ada, setup.course_id)
+    sign_in(ada)
+    done = quiz_flow.start_id(setup.quiz_id)
+    quiz_flow.submit(done, {f"q-{setup.question_ids[0]}": "amqp"})
+    still_open = quiz_flow.start_id(setup.quiz_id)
+    sign_in(quiz_person(role="instructor"))
+    book = client.get(f"/instructor/courses/{setup.course_slug}/gradebook").get_data(as_text=True)
+    trainee_url = f"/instructor/courses/{setup.course_slug}/trainees/{ada.id}"
+    assert trainee_url in book
+    page = client.get(trainee_url).get_data(as_text=True)
+    review_url = f"/instructor/courses/{setup.course_slug}/attempts/{done}"
+    assert review_url in page and f"/attempts/{still_open}" not in page
+    review = client.get(review_url).get_data(as_text=True)
+    assert "amqp" in review and "MQTT" in review and "Why MQTT." in review and "Trainee&#39;s answer" in review
+    assert client.get(f"/instructor/courses/{setup.course_slug}/attempts/{still_open}").status_code == 404
+    assert client.get(f"/instructor/courses/{other_course.course_slug}/attempts/{done}").status_code == 404
+    assert client.get(f"/instructor/courses/{setup.course_slug}/trainees/999999").status_code == 404
+    sign_in(ada)
+    assert client.get(review_url).status_code == 403 and client.get(trainee_url).status_code == 403

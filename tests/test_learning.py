@@ -12,6 +12,8 @@ from lms.models import Course, Enrolment, LessonCompletion
 from lms.models._types import utcnow
 from tests.fixtures.content import form_token
 
+pytestmark = pytest.mark.usefixtures("release_session")
+
 
 @pytest.fixture
 def alpha(app, imported):
@@ -179,3 +181,18 @@ def test_quiz_link_when_quiz_pages_exist(app, client, alpha, learner, act_as):
     if "quizzes.quiz" in app.view_functions:
         assert f'href="/quizzes/{quiz_id}"' in html
     assert "Check" in html
+
+
+def test_retired_course_stays_open_to_its_learners(app, client, alpha, learner, act_as):
+    user = learner()
+    act_as(user)
+    _enrol(client)
+    _done(client, "first")
+    alpha.archived = True
+    db.session.commit()
+    html = client.get("/courses/alpha").get_data(as_text=True)
+    assert "has been retired" in html and "Enrol in this course" not in html
+    assert client.get("/courses/alpha/lessons/second").status_code == 200
+    act_as(learner())
+    assert client.get("/courses/alpha").status_code == 404
+    assert client.get("/courses/alpha/lessons/first").status_code == 404

@@ -11,6 +11,8 @@ from lms.learning.completion import check_completion
 from lms.models import Course, Enrolment, LessonCompletion, Quiz, QuizAttempt
 from tests.fixtures.content import form_token
 
+pytestmark = pytest.mark.usefixtures("release_session")
+
 
 @pytest.fixture
 def alpha(app, imported):
@@ -149,3 +151,4 @@ def test_queries_for_other_packages(app, client, alpha, learner, act_as):
     progress = queries.course_progress(user.id, alpha)
     assert progress["enrolled"] and progress["lessons_total"] == 3 and progress["quizzes_total"] == 1
     assert progress["percent"] == 0.0 and [m["unlocked"] for m in progress["modules"]] == [True, False]
+    assert progress["next_lesson"] == "first"

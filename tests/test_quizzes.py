@@ -330,3 +330,24 @@ def test_quiz_in_locked_module_is_refused_until_prerequisite_done(quiz_factory, 
     attempt_id = quiz_flow.start_id(first.quiz_id)
     quiz_flow.submit(attempt_id, {f"q-{first.question_ids[0]}": "1"})
     assert client.get(f"/quizzes/{second.quiz_id}").status_code == 200
+
+
+def test_unreadable_answer_in_the_grace_period_scores_nothing(quiz_factory, trainee, enrol, quiz_flow, attempt_row,
+                                                              monkeypatch):
+    from lms.quizzes import clock
+
+    setup = quiz_factory([{"kind": "numeric", "answer": 5}, {"kind": "single", "options": ["a", "b"], "answer": 0}],
+                         draw_count=2, time_limit_minutes=1)
+    enrol(trainee, setup.course_id)
+    start = datetime(2026, 5, 1, 9, 0, tzinfo=timezone.utc)
+    monkeypatch.setattr(clock, "now", lambda: start)
+    attempt_id = quiz_flow.start_id(setup.quiz_id)
+    numeric, single = setup.question_ids
+    # Before the deadline the form comes back for correction...
+    assert quiz_flow.submit(attempt_id, {f"q-{numeric}": "five", f"q-{single}": "0"}).status_code == 400
+    # ...after it (the timer's automatic submit) what can be read is scored and the rest counts as unanswered.
+    monkeypatch.setattr(clock, "now", lambda: start + timedelta(seconds=75))
+    assert quiz_flow.submit(attempt_id, {f"q-{numeric}": "five", f"q-{single}": "0"}).status_code == 302
+    row = attempt_row(attempt_id)
+    assert row["status"] == "submitted" and row["percent"] == 50.0
+    assert row["answers"] == {str(numeric): None, str(single): 0}

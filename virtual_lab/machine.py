@@ -67,6 +67,7 @@ class Machine:
         self.power_kw = spec.power_kw.get("run", 0.0)
         self.energy_acc = 0.0  # kWh since last energy message (for its mean power)
         self.values = {s.name: s.run for s in spec.sensors}  # physical state behind each sensor
+        self._noise_sd = [(s.name, s.noise) for s in spec.sensors]
         self._dynamics = [(s.name, _kind(s.name), {"run": s.run, "idle": s.idle, "off": s.off},
                            1.0 - math.exp(-1.0 / s.tau_s)) for s in spec.sensors]
         self.last_reading: dict[str, float | None] = {}
@@ -205,19 +206,15 @@ class Machine:
 
     def read_sensors(self) -> dict[str, float | None]:
         """One noisy reading per sensor, with any injected sensor fault applied."""
-        readings: dict[str, float | None] = {}
-        noise = self.noise
-        for spec in self.spec.sensors:
-            value: float | None = round(self.values[spec.name] + spec.noise * noise.next(), 3)
-            fault = self.sensor_faults.get(spec.name)
-            if fault is not None:
-                kind, magnitude = fault
+        values, draw = self.values, self.noise.next
+        readings: dict[str, float | None] = {name: round(values[name] + sd * draw(), 3) for name, sd in self._noise_sd}
+        if self.sensor_faults:
+            for name, (kind, magnitude) in self.sensor_faults.items():
                 if kind == "sensor_stuck":
-                    value = self.last_reading.get(spec.name, value)
+                    readings[name] = self.last_reading.get(name, readings[name])
                 elif kind == "sensor_dropout":
-                    value = None
-                elif kind == "sensor_spike":
-                    value = round(value + magnitude, 3)
-            readings[spec.name] = value
+                    readings[name] = None
+                elif kind == "sensor_spike" and readings[name] is not None:
+                    readings[name] = round(readings[name] + magnitude, 3)
         self.last_reading = readings
         return readings

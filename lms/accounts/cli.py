@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import click
+from flask import current_app
+from flask_babel import force_locale
 from flask.cli import AppGroup
 from sqlalchemy import select
 
@@ -22,7 +24,9 @@ users_cli = AppGroup("users", help="Create and list user accounts.")
 def create_command(email: str, password: str, role: str, name: str | None) -> None:
     """Create an account; exits with status 1 and a clear message if it cannot."""
     try:
-        user = operations.create_user(email, password, name=name, role=role.strip().lower())
+        # No request here: messages use the default language rather than asking the browser's.
+        with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+            user = operations.create_user(email, password, name=name, role=role.strip().lower())
         db.session.commit()
     except UserError as error:
         db.session.rollback()

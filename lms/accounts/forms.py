@@ -11,7 +11,7 @@ from ..core.i18n import LOCALE_NAMES
 from .passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
 _REQUIRED = _l("This field is required.")
-_TOO_SHORT = _l("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)
+_TOO_SHORT = _l("The password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)
 
 
 def _new_password(label) -> PasswordField:

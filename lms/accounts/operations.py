@@ -47,9 +47,9 @@ def check_email(email: str) -> str:
 
 def check_password(password: str, field: str = "password") -> None:
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise UserError(_("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH), field=field)
+        raise UserError(_("The password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH), field=field)
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise UserError(_("Use at most %(n)d characters.", n=MAX_PASSWORD_LENGTH), field=field)
+        raise UserError(_("The password can have at most %(n)d characters.", n=MAX_PASSWORD_LENGTH), field=field)
 
 
 def _email_taken(email: str) -> bool:

@@ -13,6 +13,6 @@ ROLE_LABELS = {Role.TRAINEE.value: _l("Trainee"), Role.INSTRUCTOR.value: _l("Ins
 
 
 class RoleForm(FlaskForm):
-    role = SelectField(_l("Role"), choices=[SelectChoice(value, label) for value, label in ROLE_LABELS.items()], validators=[InputRequired()],
-                       validate_choice=True)
+    role = SelectField(_l("Role"), choices=[SelectChoice(value, label) for value, label in ROLE_LABELS.items()],
+                       validators=[InputRequired()], validate_choice=True)
 

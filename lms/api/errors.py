@@ -1,7 +1,6 @@
 """Every API error is an RFC 9457 problem document (application/problem+json), documented as such in OpenAPI."""
 from __future__ import annotations
 
-from flask import Flask
 from flask_babel import gettext as _
 from flask_smorest import Api, abort
 from marshmallow import Schema, fields
@@ -61,7 +60,7 @@ def handle_user_error(error: UserError):
     return problem(status, HTTP_STATUS_CODES.get(status, "Error"), error.message, **extra)
 
 
-def document_problems(app: Flask, api: Api) -> None:
+def document_problems(api: Api) -> None:
     """smorest documents errors as application/json with its own Error schema: describe what we really send."""
     spec = api.spec
     components = spec.components

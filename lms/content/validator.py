@@ -301,7 +301,8 @@ def _completion(data: YMap, check: FileChecker, modules: list[ModuleSpec]) -> di
         if block["lessons"] not in ("all", "none"):
             check.error(check.line_of(block, "lessons"), "completion.lessons must be 'all' or 'none'")
         result["lessons"] = block["lessons"]
-    available = {"quizzes": {q.slug for m in modules for q in m.quizzes}, "labs": {lab for m in modules for lab in m.labs}}
+    available = {"quizzes": {q.slug for m in modules for q in m.quizzes},
+                 "labs": {lab for m in modules for lab in m.labs}}
     for key in ("quizzes", "labs"):
         if key not in block:
             continue

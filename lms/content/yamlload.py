@@ -91,7 +91,8 @@ class _Builder:
                 raise ContentError(self.path, self.line(key_node), f"unsupported key {key!r}")
             key = str(key)
             if key in result:
-                raise ContentError(self.path, self.line(key_node), f"duplicate key '{key}' (first on line {lines[key]})")
+                raise ContentError(self.path, self.line(key_node),
+                                   f"duplicate key '{key}' (first on line {lines[key]})")
             lines[key] = self.line(key_node)
             result[key] = self.build(value_node)
         result.line, result.lines = self.line(node), lines

@@ -1,7 +1,7 @@
 """Locale choice: the user's saved choice, then the session, then the browser."""
 from __future__ import annotations
 
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_login import current_user
 
 # Browser tags -> our catalogue names.
@@ -11,6 +11,8 @@ LOCALE_NAMES = {"en": "English", "zh_Hant": "繁體中文", "zh_Hans": "简体�
 
 
 def select_locale() -> str:
+    if not has_request_context():  # CLI commands and jobs
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     supported = current_app.config["LANGUAGES"]
     user_choice = getattr(current_user, "locale", None) if current_user and current_user.is_authenticated else None
     for choice in (user_choice, session.get("locale")):

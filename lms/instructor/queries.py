@@ -33,6 +33,13 @@ def course_or_404(slug: str) -> Course:
     return course
 
 
+def person_or_404(user_id: int) -> User:
+    person = db.session.get(User, user_id)
+    if person is None:
+        abort(404)
+    return person
+
+
 @dataclass
 class Gradebook:
     course: Course

@@ -179,6 +179,7 @@ def course_progress(user_id: int, course: Course) -> dict[str, Any]:
                    and all(q.id in passed for q in active_quizzes(m)) and all(lab in passed_labs for lab in m.labs)
                    for m in modules}
     enrolment = enrolment_for(user_id, course.id)
+    entries = [_module_entry(m, module_done) for m in modules]
     return {
         "course_id": course.id, "course_slug": course.slug,
         "enrolled": enrolment is not None and enrolment.status in ACTIVE_STATUSES,
@@ -192,7 +193,9 @@ def course_progress(user_id: int, course: Course) -> dict[str, Any]:
         (100.0 if enrolment and enrolment.completed_at else 0.0),
         "criteria_met": done_required == total_required,
         "done_lesson_ids": sorted(done), "passed_quiz_ids": sorted(passed), "passed_labs": sorted(passed_labs),
-        "modules": [_module_entry(m, module_done) for m in modules],
+        "modules": entries,
+        "next_lesson": next((lesson.slug for m, entry in zip(modules, entries) if entry["unlocked"]
+                             for lesson in active_lessons(m) if lesson.id not in done), None),
     }
 
 

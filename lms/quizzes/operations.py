@@ -68,8 +68,11 @@ def start_attempt(user_id: int, quiz: Quiz) -> tuple[QuizAttempt, bool]:
     return attempt, False
 
 
-def read_answers(attempt: QuizAttempt, questions: list[Question], form: MultiDict) -> dict[str, Any]:
-    """Parse the posted sheet; raise InvalidAnswers with per-question messages and everything typed kept."""
+def read_answers(attempt: QuizAttempt, questions: list[Question], form: MultiDict, *,
+                 lenient: bool = False) -> dict[str, Any]:
+    """Parse the posted sheet; raise InvalidAnswers with per-question messages and everything typed kept.
+
+    `lenient` (time is up, so nothing can be corrected): unreadable answers count as unanswered instead."""
     wanted = {str(q.id) for q in questions}
     raw = {key[len(FIELD_PREFIX):]: form.getlist(key) for key in form if key.startswith(FIELD_PREFIX)}
     errors: dict[str, str] = {}
@@ -83,23 +86,26 @@ def read_answers(attempt: QuizAttempt, questions: list[Question], form: MultiDic
                                                      raw.get(str(question.id), []))
         except AnswerError as error:
             errors[str(question.id)] = str(error)
-    if errors:
+            answers[str(question.id)] = None
+    if errors and not lenient:
         raise InvalidAnswers(errors, {k: v for k, v in raw.items() if k in wanted})
     return answers
 
 
 def submit_attempt(user_id: int, attempt: QuizAttempt, form: MultiDict) -> QuizAttempt:
-    """Score on the server. Late (past deadline + grace) → expired with 0, answers ignored."""
+    """Score on the server. Late (past deadline + grace) → expired with 0, answers ignored. Within the grace
+    period (the page's timer submits at zero) unreadable answers score nothing rather than bounce the form."""
     if attempt.user_id != user_id:
         raise NotFound(_("There is no such attempt."))
     if attempt.status != "open":
         raise Conflict(_("This attempt was already submitted."))
     questions = queries.attempt_questions(attempt)
     if queries.is_overdue(attempt):
-        _close(attempt, questions, None, zero_score(questions), "expired")
+        _close(attempt, None, zero_score(questions), "expired")
         return attempt
-    answers = read_answers(attempt, questions, form)
-    _close(attempt, questions, answers, score_attempt(questions, answers, attempt.quiz.pass_mark), "submitted")
+    time_up = attempt.deadline is not None and clock.now() > attempt.deadline
+    answers = read_answers(attempt, questions, form, lenient=time_up)
+    _close(attempt, answers, score_attempt(questions, answers, attempt.quiz.pass_mark), "submitted")
     return attempt
 
 
@@ -109,12 +115,11 @@ def expire_overdue(user_id: int, quiz: Quiz) -> QuizAttempt | None:
     if attempt is None or not queries.is_overdue(attempt):
         return None
     questions = queries.attempt_questions(attempt)
-    _close(attempt, questions, None, zero_score(questions), "expired")
+    _close(attempt, None, zero_score(questions), "expired")
     return attempt
 
 
-def _close(attempt: QuizAttempt, questions: list[Question], answers: dict[str, Any] | None, score: Score,
-           status: str) -> None:
+def _close(attempt: QuizAttempt, answers: dict[str, Any] | None, score: Score, status: str) -> None:
     if answers is not None:
         attempt.answers = answers
     attempt.results = score.results

@@ -141,3 +141,18 @@ def my_quizzes(user_id: int) -> list[tuple[Course, list[dict[str, Any]]]]:
         Enrolment.user_id == user_id, Enrolment.status != "withdrawn", Course.archived.is_(False))
         .order_by(Course.position, Course.title))
     return [(course, quiz_results(user_id, course.id)) for course in courses]
+
+
+def course_attempts(user_id: int, course_id: int) -> list[QuizAttempt]:
+    """A trainee's closed attempts in a course, for staff review."""
+    return list(db.session.scalars(
+        select(QuizAttempt).join(Quiz).join(Module)
+        .where(QuizAttempt.user_id == user_id, Module.course_id == course_id, QuizAttempt.status.in_(CLOSED))
+        .order_by(Module.position, Quiz.position, QuizAttempt.id)))
+
+
+def course_attempt_or_404(attempt_id: int, course_id: int) -> QuizAttempt:
+    attempt = db.session.get(QuizAttempt, attempt_id)
+    if attempt is None or attempt.status not in CLOSED or attempt.quiz.module.course_id != course_id:
+        abort(404)
+    return attempt

@@ -100,6 +100,9 @@ def test_rotation_keeps_old_credentials_valid(app, client, make_user, make_cours
     old_key = credential_doc(old_id)["proof"]["verificationMethod"]
     result = app.test_cli_runner().invoke(args=["certs", "rotate"])
     assert result.exit_code == 0 and "retired" in result.output
+    with app.app_context():
+        from lms.models import AuditEvent
+        assert AuditEvent.query.filter_by(action="certificate.key_rotated").count() == 1
     new_id = complete_course(user.id, make_course(title="Industrial IoT"))
     new_key = credential_doc(new_id)["proof"]["verificationMethod"]
     assert new_key != old_key
@@ -169,3 +172,41 @@ def test_offline_verifier(app, client, tmp_path, make_user, make_course, complet
         (tmp_path / f"{purpose}.json").write_bytes(client.get(f"/credentials/status/{purpose}").get_data())
     revoked = _offline(str(credential), "--did-document", str(did), *lists)
     assert revoked.returncode == 1 and "failed: status" in revoked.stdout
+
+
+def test_retired_key_is_dropped_once_its_credentials_expired(app, client, make_user, make_course):
+    from certificates.operations import issue_credential
+
+    user = make_user()
+    with app.app_context(), app.test_request_context():
+        old = issue_credential(user.id, make_course(recertify_months=1), [],
+                               now=datetime.now(timezone.utc) - timedelta(days=90))
+        db.session.commit()
+        old_key = old.document["proof"]["verificationMethod"]
+    assert old_key in client.get("/.well-known/did.json").get_json()["assertionMethod"]
+    assert app.test_cli_runner().invoke(args=["certs", "rotate"]).exit_code == 0
+    published = client.get("/.well-known/did.json").get_json()["assertionMethod"]
+    assert old_key not in published and len(published) == 1
+    # status lists are re-signed with the active key after rotation
+    listing = client.get("/credentials/status/revocation").get_json()
+    assert listing["proof"]["verificationMethod"] == published[0]
+
+
+def test_missing_key_in_production_does_not_break_completion(app, client, make_user, make_course):
+    from certificates.models import IssuedCredential
+    from lms.models import AuditEvent
+    from lms.signals import course_completed
+
+    user, course_id = make_user(), make_course()
+    app.config["CERTS_AUTO_KEYGEN"] = False
+    try:
+        health = client.get("/healthz").get_json()["components"]["certificates"]
+        assert health["status"] == "degraded" and "certs keygen" in health["detail"]
+        with app.app_context(), app.test_request_context():
+            course_completed.send(app, user_id=user.id, course_id=course_id, evidence=[])
+            db.session.commit()
+            assert IssuedCredential.query.count() == 0
+            assert AuditEvent.query.filter_by(action="certificate.issue_failed").count() == 1
+    finally:
+        app.config["CERTS_AUTO_KEYGEN"] = True
+    assert client.get("/healthz").get_json()["components"]["certificates"]["status"] == "ok"

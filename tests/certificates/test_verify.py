@@ -162,3 +162,27 @@ def test_api_errors_are_problem_json(client):
     assert unknown.status_code == 404 and unknown.mimetype == "application/problem+json"
     huge = client.post("/api/v1/verify", data=b"{" + b" " * (600 * 1024) + b"}", content_type="application/json")
     assert huge.status_code == 413
+
+
+@pytest.mark.parametrize("mutate", [
+    lambda d: d.__setitem__("credentialStatus", [{"statusListCredential": {"x": 1}, "statusListIndex": "1"}]),
+    lambda d: d.__setitem__("credentialStatus", "nonsense"),
+    lambda d: d.__setitem__("proof", [d["proof"], d["proof"]]),
+    lambda d: d.__setitem__("proof", "z123"),
+    lambda d: d["credentialSubject"].__setitem__("identifier", {"identityHash": 1}),
+    lambda d: d.__setitem__("issuer", ["did:web:x"]),
+    lambda d: d.__setitem__("validFrom", 20240101),
+    lambda d: d.__setitem__("@context", {"@vocab": "https://evil.example/"}),
+])
+def test_odd_shapes_get_a_verdict_not_a_crash(client, issued, mutate):
+    doc = copy.deepcopy(issued[1])
+    mutate(doc)
+    result = _post(client, doc)
+    assert result["valid"] is False and result["failed"]
+
+
+def test_offline_verify_tolerates_a_bad_did_document(issued):
+    from certificates.verify import verify
+
+    result = verify(issued[1], did_document=["not", "a", "did document"])
+    assert not result.valid and result.failed == ["issuer"]

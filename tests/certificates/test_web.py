@@ -159,3 +159,13 @@ def test_trainee_cannot_revoke(client, csrf_token, login, owner_cert):
                            data={"csrf_token": csrf_token("/certificates/"), "reason": "x"})
     assert response.status_code == 403
     assert client.get(f"/api/v1/credentials/{cid}/verify").get_json()["valid"]
+
+
+def test_bulk_results_as_csv(client, csrf_token, owner_cert):
+    _owner, cid = owner_cert
+    response = client.post("/verify/bulk", data={"csrf_token": csrf_token("/verify"), "format": "csv",
+                                                  "ids": f"{cid}\nnot-an-id"})
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    lines = response.get_data(as_text=True).splitlines()
+    assert lines[0].startswith("credential_id,verdict") and lines[1].startswith(f"{cid},valid,")
+    assert lines[2].startswith("not-an-id,unknown")
