@@ -61,11 +61,16 @@ def wait_http(url: str, timeout: float = 30.0, process: subprocess.Popen | None 
 
 
 def start_server(command: list[str], ready_url: str, *, env: dict[str, str] | None = None,
-                 timeout: float = 60.0, log_path: Path | None = None, cwd: Path | None = None) -> subprocess.Popen:
-    """Start `command` in its own process group and wait until `ready_url` answers. Output goes to log_path."""
+                 replace_env: bool = False, timeout: float = 60.0, log_path: Path | None = None,
+                 cwd: Path | None = None) -> subprocess.Popen:
+    """Start `command` in its own process group and wait until `ready_url` answers. Output goes to log_path.
+    `env` is added to this process's environment, or used alone with replace_env=True."""
     log = open(log_path, "wb") if log_path else subprocess.DEVNULL
-    process = subprocess.Popen(command, env={**os.environ, **(env or {})}, cwd=str(cwd or ROOT),
+    environment = dict(env or {}) if replace_env else {**os.environ, **(env or {})}
+    process = subprocess.Popen(command, env=environment, cwd=str(cwd or ROOT),
                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    if log_path:
+        log.close()  # the child keeps its own descriptor
     try:
         wait_http(ready_url, timeout, process)
     except Exception:

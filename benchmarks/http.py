@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import re
 import secrets
 import shutil
@@ -63,8 +64,6 @@ def _prepare(settings: dict[str, str], courses_dir: Path | None) -> dict[str, st
 
 
 def _clean_env() -> dict[str, str]:
-    import os
-
     return {k: v for k, v in os.environ.items() if not k.startswith("NIA_") and k not in ("DATABASE_URL",)}
 
 
@@ -149,6 +148,13 @@ def _python_load(url: str, target: Target, connections: int, seconds: float) -> 
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def _loadavg() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "unknown"
+
+
 def run(args: argparse.Namespace) -> list[Result]:
     loadgen = args.loadgen
     if loadgen == "auto":
@@ -164,15 +170,15 @@ def run(args: argparse.Namespace) -> list[Result]:
                    "--worker-class", args.worker_class, "--threads", str(args.threads), "--backlog", "2048",
                    "--log-level", "warning", "benchmarks._http_app:build_app()"]
         base = f"http://127.0.0.1:{port}"
-        server = start_server(command, f"{base}{seeded['hello']}", env={**settings},
-                              log_path=workdir / "gunicorn.log")
+        server = start_server(command, f"{base}{seeded['hello']}", env={**_clean_env(), **settings},
+                              replace_env=True, log_path=workdir / "gunicorn.log")
         cookie = login(port, seeded["email"], seeded["password"], seeded["login"])
         targets = [Target("hello", seeded["hello"]), Target("catalog", seeded["catalog"]),
                    Target("lesson", seeded["lesson"], [f"Cookie: {cookie}"]),
                    Target("api catalog", seeded["api_catalog"])]
         print(f"gunicorn: {workers} {args.worker_class} worker(s) x {args.threads} thread(s) on "
-              f"{cpu_count()} core(s); load: {loadgen}, {args.connections} connections, {args.seconds:g} s each",
-              flush=True)
+              f"{cpu_count()} core(s); load: {loadgen}, {args.connections} connections, {args.seconds:g} s each; "
+              f"load average before: {_loadavg()}", flush=True)
         results = []
         for target in targets:
             _check(port, target)
@@ -182,6 +188,8 @@ def run(args: argparse.Namespace) -> list[Result]:
             figures = load(base + target.path, target, args.connections, args.seconds)
             results.append(Result(target.name, target.path, **{k: figures[k] for k in (
                 "rps", "p50_ms", "p99_ms", "requests", "errors", "non_2xx")}))
+        print(f"load average after: {_loadavg()} (other work on the machine skews absolute figures; "
+              f"the ratios are measured in the same run)")
         return results
     finally:
         if server is not None:

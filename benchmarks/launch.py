@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     from lms.extensions import db
     from lms.labs.queries import server_name
     from lms.models import Course, Enrolment, User
-    from tests.fixtures.oidc import TEST_COURSE, TEST_LAB, build_lab_app, free_port
+    from tests.fixtures.oidc import TEST_COURSE, TEST_LAB, build_lab_app, dispose, free_port
     from tests.hub.conftest import PASSWORD, Stack, _serve, start_hub, stop_hub
 
     root = Path(tempfile.mkdtemp(prefix="nia-bench-launch-"))
@@ -123,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         if process is not None:
             stop_hub(process)
         server.shutdown()
+        dispose(app)
 
 
 if __name__ == "__main__":

@@ -122,6 +122,7 @@ def test_unknown_path_and_method_are_problems(client, api_user):
     assert missing.status_code == 404 and missing.mimetype == PROBLEM
     wrong_method = client.delete("/api/v1/courses")
     assert wrong_method.status_code == 405 and wrong_method.mimetype == PROBLEM
+    assert "GET" in wrong_method.headers["Allow"]
 
 
 def test_non_json_body_is_a_problem_document(client, api_course, api_user):

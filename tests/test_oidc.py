@@ -9,12 +9,14 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from tests.fixtures.oidc import HUB_REDIRECT, TEST_COURSE, build_lab_app, query_of
+from tests.fixtures.oidc import HUB_REDIRECT, TEST_COURSE, build_lab_app, dispose, query_of
 
 
 @pytest.fixture(scope="module")
 def app(app_config):
-    return build_lab_app(app_config)
+    application = build_lab_app(app_config)
+    yield application
+    dispose(application)
 
 
 def _authorize(client, client_id, challenge, *, redirect_uri=HUB_REDIRECT, method="S256", state="st-1", **extra):
@@ -167,12 +169,14 @@ def test_cli_registers_hub_client(app, client, signed_in, pkce):
     assert _token(client, "cli-hub", secret, code, pkce[0]).status_code == 200
 
 
-def test_client_from_settings_needs_no_registration(app_config, make_user):
+def test_client_from_settings_needs_no_registration(app_config):
     settings_app = build_lab_app(app_config, OIDC_HUB_CLIENT_ID="hub-from-env", OIDC_HUB_CLIENT_SECRET="s" * 32,
                                  OIDC_HUB_REDIRECT_URIS=HUB_REDIRECT)
     assert settings_app.config["OIDC_HUB_REDIRECT_URIS"] == [HUB_REDIRECT]
-    web = settings_app.test_client()
-    response = web.get("/oauth/authorize?" + urlencode({
-        "response_type": "code", "client_id": "hub-from-env", "redirect_uri": HUB_REDIRECT, "scope": "openid",
-        "code_challenge": "a" * 43, "code_challenge_method": "S256"}))
+    try:
+        response = settings_app.test_client().get("/oauth/authorize?" + urlencode({
+            "response_type": "code", "client_id": "hub-from-env", "redirect_uri": HUB_REDIRECT, "scope": "openid",
+            "code_challenge": "a" * 43, "code_challenge_method": "S256"}))
+    finally:
+        dispose(settings_app)
     assert response.status_code == 302 and "/accounts/login" in response.headers["Location"]

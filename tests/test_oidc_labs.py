@@ -9,14 +9,16 @@ import pytest
 from lms.extensions import db
 from lms.labs.models import LabServer
 from lms.labs.queries import server_name, trainee_seed
-from tests.fixtures.oidc import TEST_COURSE, TEST_LAB, build_lab_app, release_notebook
+from tests.fixtures.oidc import TEST_COURSE, TEST_LAB, build_lab_app, dispose, release_notebook
 
 LAB = f"/launch/{TEST_COURSE}/{TEST_LAB}"
 
 
 @pytest.fixture(scope="module")
 def app(app_config):
-    return build_lab_app(app_config)  # HUB_URL points at a closed port: the hub is "down"
+    application = build_lab_app(app_config)  # HUB_URL points at a closed port: the hub is "down"
+    yield application
+    dispose(application)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from flask import Flask
 
 from ..extensions import api, csrf
 from .auth import SECURITY_SCHEME
-from .errors import document_problems
+from .errors import add_allow_header, document_problems
 
 _DESCRIPTION = (
     "NI Academy REST API. Authenticate with a personal access token from your profile page: "
@@ -32,3 +32,4 @@ def init_app(app: Flask) -> None:
         csrf.exempt(blp)  # authenticated by bearer token only, never by the session cookie
         api.register_blueprint(blp)
     document_problems(api)
+    app.after_request(add_allow_header)

@@ -18,8 +18,8 @@ from werkzeug.exceptions import Forbidden, HTTPException, Unauthorized
 
 from ..core.exceptions import UserError
 from ..extensions import login_manager
-from .errors import handle_http_exception, handle_user_error
 from ..models import Role, User
+from .errors import handle_http_exception, handle_user_error
 
 SECURITY_SCHEME = "bearerAuth"
 REALM = "NI Academy API"
@@ -33,8 +33,10 @@ def _challenge(detail: str, error: str | None = None) -> Unauthorized:
 
 
 def bearer_token() -> str | None:
-    scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
-    return raw.strip() or None if scheme.lower() == "bearer" else None
+    scheme, _sep, raw = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return raw.strip() or None
 
 
 def authenticate() -> User:

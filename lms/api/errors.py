@@ -1,6 +1,7 @@
 """Every API error is an RFC 9457 problem document (application/problem+json), documented as such in OpenAPI."""
 from __future__ import annotations
 
+from flask import request
 from flask_babel import gettext as _
 from flask_smorest import Api, abort
 from marshmallow import Schema, fields
@@ -43,6 +44,16 @@ def handle_http_exception(error: HTTPException):
     for name in _KEPT_HEADERS:
         if name in headers:
             response.headers[name] = headers[name]
+    return response
+
+
+def add_allow_header(response):
+    """after_request (app): a wrong method on an API URL is answered by the app-wide handler, which drops the
+    Allow header that RFC 9110 requires on 405; restore it from the routing exception."""
+    routing = getattr(request, "routing_exception", None)
+    if response.status_code == 405 and request.path.startswith("/api/") and "Allow" not in response.headers \
+            and getattr(routing, "valid_methods", None):
+        response.headers["Allow"] = ", ".join(sorted(routing.valid_methods))
     return response
 
 

@@ -5,14 +5,14 @@ import re
 
 from flask import Blueprint, Response, render_template, url_for
 
+from ..core.decorators import instructor_required
 from ..quizzes import present
 from ..quizzes import queries as quiz_queries
-
-from ..core.decorators import instructor_required
 from . import queries
 from .export import gradebook_csv
 
-bp = Blueprint("instructor", __name__, url_prefix="/instructor")
+bp = Blueprint("instructor", __name__, url_prefix="/instructor", static_folder="static",
+               static_url_path="/static")
 
 
 @bp.get("/")
@@ -54,4 +54,5 @@ def attempt(slug: str, attempt_id: int):
     review = present.reviewed_questions(attempt, quiz_queries.attempt_questions(attempt))
     return render_template("quizzes/result.html", attempt=attempt, quiz=attempt.quiz, review=review,
                            title=quiz_queries.localised(attempt.quiz, "title"),
+                           person=queries.person_or_404(attempt.user_id),
                            back=url_for(".trainee", slug=course.slug, user_id=attempt.user_id))

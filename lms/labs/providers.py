@@ -9,7 +9,7 @@ The first provider that answers (not None) wins, so a test or a course pack can 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 from flask import Flask, current_app
 
@@ -23,6 +23,9 @@ class LabSpec:
     main_notebook: str           # relative path JupyterLab opens and submit fetches
     scenario: str = ""           # simulator scenario name
     extra_env: dict[str, str] = field(default_factory=dict)  # non-secret, lab-wide settings
+    # The trainee's seed as grading computes it (so the live line and grading's offline replay agree);
+    # None: the LMS derives a stable per-trainee seed itself.
+    seed_for: Optional[Callable[[int], int]] = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

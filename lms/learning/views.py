@@ -16,7 +16,7 @@ from ..extensions import db
 from . import operations, queries
 from .access import course_visible, lesson_access
 
-bp = Blueprint("learning", __name__, static_folder="static", static_url_path="/learning/static")
+bp = Blueprint("learning", __name__)
 ASSET_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
 
 

@@ -19,7 +19,7 @@ import requests
 from werkzeug.serving import make_server
 
 from lms.extensions import db
-from tests.fixtures.oidc import TEST_COURSE, build_lab_app, free_port
+from tests.fixtures.oidc import TEST_COURSE, build_lab_app, dispose, free_port
 
 PASSWORD = "correct horse battery staple"
 ROOT = Path(__file__).resolve().parents[2]
@@ -171,6 +171,7 @@ def stack(app_config, tmp_path_factory):
             stop_hub(process)
         server.shutdown()
         _wipe(app)
+        dispose(app)
 
 
 def follow(web: requests.Session, url: str, **kwargs) -> requests.Response:
