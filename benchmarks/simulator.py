@@ -17,7 +17,6 @@ import threading
 import time
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
 
 from virtual_lab import replay, settings
 from virtual_lab.broker import service_credentials, start_broker

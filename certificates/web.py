@@ -199,9 +199,9 @@ def _configure(app: Flask) -> None:
         raise ConfigError("CERTS_ISSUER_NAME must not be empty")
     key_dir = Path(app.config["CERTS_KEY_DIR"]).resolve()
     database = str(app.config.get("SQLALCHEMY_DATABASE_URI", ""))
-    if database.startswith("sqlite:///") and key_dir in Path(database[len("sqlite:///"):]).resolve().parents and \
-            key_dir == Path(database[len("sqlite:///"):]).resolve().parent:
-        raise ConfigError("CERTS_KEY_DIR must not be the database directory")
+    if database.startswith("sqlite:///") and key_dir == Path(database[len("sqlite:///"):]).resolve().parent:
+        raise ConfigError("CERTS_KEY_DIR must be its own directory, not the database's (keys stay out of backups "
+                          "of the database)")
     if isinstance(app.config["CERTS_AUTO_KEYGEN"], str):
         app.config["CERTS_AUTO_KEYGEN"] = app.config["CERTS_AUTO_KEYGEN"].lower() in ("1", "true", "yes", "on")
     try:

@@ -95,7 +95,8 @@ def test_gradebook_page(course_with_class, instructor, client):
     for absent in ("Withdrawn Person", "Not Enrolled Person", "Enrolled Instructor"):
         assert absent not in html
     assert "Topics and QoS" in html and "Retained messages" in html
-    assert client.get("/instructor/static/instructor.css").status_code == 200
+    with client.get("/instructor/static/instructor.css") as static:
+        assert static.status_code == 200
     ada = html[html.index("Ada Lovelace"):html.index("Bo Chan")]
     assert "90%" in ada and "2 attempts" in ada and "passed" in ada
     bo = html[html.index("Bo Chan"):]

@@ -193,7 +193,8 @@ def test_time_limit_expiry(quiz_factory, trainee, enrol, quiz_flow, client, atte
     attempt_id = quiz_flow.start_id(setup.quiz_id)
     html, ids = quiz_flow.sheet(attempt_id)
     assert 'data-seconds-left="600"' in html and 'src="/quizzes/static/timer.js"' in html
-    assert client.get("/quizzes/static/timer.js").status_code == 200
+    with client.get("/quizzes/static/timer.js") as static:
+        assert static.status_code == 200
     assert attempt_row(attempt_id)["deadline"] == start + timedelta(minutes=10)
     answers = {f"q-{qid}": "1" for qid in ids}
     # Inside the 30 s grace after the deadline: still scored.

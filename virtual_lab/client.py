@@ -30,7 +30,7 @@ def flatten(topic: str, payload: dict[str, Any], t_ms: int | None = None) -> dic
     """One pandas-friendly row: where it came from plus the payload fields."""
     parts = topic.split("/")
     channel = topics.channel_of(topic)
-    machine = parts[7] if len(parts) > 8 or (len(parts) == 8 and channel != "status") else None
+    machine = parts[6] if len(parts) >= 8 else None  # nia/v1/<trainee>/<site>/<area>/<line>/<machine>/...
     row = {"topic": topic, "machine": machine, "channel": channel}
     if t_ms is not None:
         row["t_ms"] = t_ms

@@ -87,6 +87,8 @@ def submit(user: User, spec: providers.LabSpec) -> providers.SubmitReceipt:
     row.submissions += 1
     record("lab.submitted", f"{spec.course}/{spec.lab}", submission=str(receipt.submission_id))
     db.session.commit()
+    if receipt.after_commit is not None:
+        receipt.after_commit()
     return receipt
 
 

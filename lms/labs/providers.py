@@ -43,6 +43,7 @@ class SubmitReceipt:
     submission_id: int | str
     status: str                  # e.g. "queued"
     url: str | None = None       # where the trainee follows the grading result
+    after_commit: Optional[Callable[[], None]] = field(default=None, compare=False)  # e.g. hand the job to a queue
 
 
 LabSpecProvider = Callable[[str, str], LabSpec | None]

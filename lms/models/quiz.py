@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -56,6 +56,9 @@ class Question(db.Model):
 
 class QuizAttempt(db.Model):
     __tablename__ = "quiz_attempts"
+    # At most one open attempt per trainee and quiz, enforced by the database on SQLite and PostgreSQL alike.
+    __table_args__ = (Index("uq_quiz_attempts_one_open", "user_id", "quiz_id", unique=True,
+                            sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

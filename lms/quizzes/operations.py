@@ -1,4 +1,4 @@
-"""Writes for quiz attempts: start (or resume), submit, expire. Each call commits once."""
+"""Writes for quiz attempts: start (or resume), submit, expire. Each commits its own work; signals follow."""
 from __future__ import annotations
 
 import logging
@@ -9,6 +9,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 
 from .. import signals
@@ -64,7 +65,11 @@ def start_attempt(user_id: int, quiz: Quiz) -> tuple[QuizAttempt, bool]:
                           deadline=started + timedelta(minutes=quiz.time_limit_minutes)
                           if quiz.time_limit_minutes else None, answers={}, results={}, status="open")
     db.session.add(attempt)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # a concurrent start won the race (partial unique index): resume that one
+        db.session.rollback()
+        return queries.open_attempt(user_id, quiz.id), True
     return attempt, False
 
 

@@ -210,3 +210,36 @@ def test_missing_key_in_production_does_not_break_completion(app, client, make_u
     finally:
         app.config["CERTS_AUTO_KEYGEN"] = True
     assert client.get("/healthz").get_json()["components"]["certificates"]["status"] == "ok"
+
+
+def test_lms_progress_signal_leads_to_a_credential(app, client, make_user, make_course):
+    """The whole chain through public signals: progress_changed -> LMS completion -> course_completed -> issue."""
+    pytest.importorskip("lms.learning.completion")
+    from certificates.models import IssuedCredential
+    from lms.models import Enrolment
+    from lms.signals import progress_changed
+
+    user, course_id = make_user(), make_course()
+    with app.app_context(), app.test_request_context():
+        db.session.add(Enrolment(user_id=user.id, course_id=course_id))
+        db.session.commit()
+        progress_changed.send(app, user_id=user.id, course_id=course_id)
+        db.session.commit()
+        row = IssuedCredential.query.filter_by(user_id=user.id).one()
+        cid = row.id
+        assert db.session.query(Enrolment).one().status == "completed"
+    assert client.get(f"/api/v1/credentials/{cid}/verify").get_json()["valid"]
+
+
+def test_settings_are_validated(tmp_path):
+    from lms import create_app
+    from lms.config import ConfigError
+
+    base = {"NIA_ENV": "testing", "SECRET_KEY": "x" * 32, "INSTANCE_DIR": str(tmp_path),
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/db.sqlite"}
+    with pytest.raises(ConfigError, match="CERTS_KEY_DIR"):
+        create_app({**base, "CERTS_KEY_DIR": str(tmp_path)})
+    with pytest.raises(ConfigError, match="CERTS_STATUS_MAX_AGE"):
+        create_app({**base, "CERTS_STATUS_MAX_AGE": "soon"})
+    app = create_app(base)
+    assert app.config["CERTS_KEY_DIR"] == str(tmp_path / "keys") and app.config["CERTS_AUTO_KEYGEN"] is True

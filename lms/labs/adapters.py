@@ -1,0 +1,62 @@
+"""The lab launcher's providers backed by the grading package (labs and submissions).
+
+Not registered automatically: the wiring step calls `register_grading_adapters(app)` (e.g. from grading.web's
+init_app). virtual_lab registers its own line provider (virtual_lab.webops.line_provider).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+from flask import Flask, url_for
+from flask_babel import gettext as _
+
+from lms.core.exceptions import UserError
+from lms.extensions import db
+from lms.models import User
+
+from .providers import LabSpec, SubmitReceipt, register_lab_spec_provider, register_submit_handler
+
+
+class LabNotReady(UserError):
+    status = 503
+
+
+def register_grading_adapters(app: Flask) -> None:
+    register_lab_spec_provider(app, grading_lab_spec)
+    register_submit_handler(app, grading_submit)
+
+
+def grading_lab_spec(course_slug: str, lab_slug: str) -> LabSpec | None:
+    from grading import operations, queries
+    from grading.facade import BuildError
+
+    lab = queries.get_lab(course_slug, lab_slug)
+    if lab is None or lab.archived or not lab.notebooks:
+        return None
+    try:
+        operations.ensure_built(lab)  # a no-op unless the lab changed since its last build
+    except BuildError:
+        raise LabNotReady(_("This lab cannot be opened yet: its release could not be built. "
+                            "Your instructor has been told.")) from None
+    release = operations.grader_for(course_slug).release_notebook(lab.slug, lab.notebooks[0]).parent
+    files = {str(path.relative_to(release)): path.read_bytes() for path in sorted(Path(release).rglob("*"))
+             if path.is_file() and ".ipynb_checkpoints" not in path.parts}
+    return LabSpec(course=course_slug, lab=lab_slug, title=lab.title, files=files,
+                   main_notebook=f"{lab.notebooks[0]}.ipynb", scenario=lab.scenario,
+                   extra_env={"NIA_LAB": lab.key, "NIA_LAB_DURATION_S": str(lab.duration_s)},
+                   seed_for=lambda user_id: queries.trainee_seed(lab, user_id))
+
+
+def grading_submit(user_id: int, course_slug: str, lab_slug: str, notebook: dict, filename: str):
+    from grading import operations, queries
+
+    lab = queries.get_lab(course_slug, lab_slug)
+    user = db.session.get(User, user_id)
+    if lab is None or user is None:
+        return None
+    content = nbformat.writes(nbformat.from_dict(notebook)).encode()
+    submission, _created = operations.submit(user, lab, Path(filename).name, content)
+    return SubmitReceipt(submission_id=submission.id, status=submission.status,
+                         url=url_for("grading.submission_page", submission_id=submission.id),
+                         after_commit=lambda: operations.enqueue_pending(submission))
