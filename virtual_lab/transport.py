@@ -43,7 +43,7 @@ def make_client(client_id: str, username: str, password: str) -> mqtt.Client:
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True,
                          protocol=mqtt.MQTTv311)
     client.username_pw_set(username, password)
-    client.max_queued_messages_set(0)
+    client.max_queued_messages_set(20000)  # bounded memory while the broker is away
     client.max_inflight_messages_set(1000)
     return client
 
@@ -151,7 +151,7 @@ class MqttLineTransport:
                 if payload == OFFLINE:
                     self._drop_connection()
                     continue
-                if not self.connected.is_set() and not self.connected.wait(15):
+                if not self.connected.is_set() and not self.connected.wait(5):
                     continue  # still offline: the trainee sees the gap in seq numbers
                 self.client.publish(topic, encode(payload), qos=1, retain=True)
                 continue

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -149,20 +150,17 @@ def stop_hub(process: subprocess.Popen) -> None:
             process.wait(5)
 
 
-@pytest.fixture(scope="module")
-def stack(app_config, tmp_path_factory):
-    state = tmp_path_factory.mktemp("hubstate")
-    lms_port = free_port()
-    lms_url = f"http://127.0.0.1:{lms_port}"
-    hub_port = free_port()
-    hub_url = f"http://127.0.0.1:{hub_port}"
+@contextmanager
+def running_stack(app_config: dict, state: Path, hub_env: dict | None = None):
+    """LMS on a free port + a hub on free ports, users alice/bob (enrolled), carol (not), ivan (instructor)."""
+    lms_port, hub_port = free_port(), free_port()
+    lms_url, hub_url = f"http://127.0.0.1:{lms_port}", f"http://127.0.0.1:{hub_port}"
     app = build_lab_app(app_config, HUB_URL=hub_url, HUB_PUBLIC_URL=hub_url, HUB_STATE_DIR=str(state),
                         OIDC_HUB_REDIRECT_URIS=[hub_url + "/hub/oauth_callback"], OIDC_ISSUER=lms_url)
     server = _serve(app, lms_port)
-    stack = None
     process = None
     try:
-        process, hub_url, log = start_hub(state, lms_url, hub_port)
+        process, hub_url, log = start_hub(state, lms_url, hub_port, hub_env)
         stack = Stack(app, lms_url, hub_url, log)
         stack.users = _make_users(app)
         yield stack
@@ -172,6 +170,12 @@ def stack(app_config, tmp_path_factory):
         server.shutdown()
         _wipe(app)
         dispose(app)
+
+
+@pytest.fixture(scope="module")
+def stack(app_config, tmp_path_factory):
+    with running_stack(app_config, tmp_path_factory.mktemp("hubstate")) as running:
+        yield running
 
 
 def follow(web: requests.Session, url: str, **kwargs) -> requests.Response:
