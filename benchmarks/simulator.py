@@ -11,6 +11,8 @@ Ratios only: absolute rates depend on the machine.
 from __future__ import annotations
 
 import argparse
+import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -23,30 +25,45 @@ from virtual_lab.broker import service_credentials, start_broker
 from virtual_lab.broker.mosquitto import MosquittoBroker
 from virtual_lab.broker.process import free_port
 from virtual_lab.service import LabService
-from virtual_lab.transport import connect, make_client, subscribe
+from virtual_lab.transport import connect, make_client
 
 
 class Counter:
+    """Counts messages at a separate subscriber process (mosquitto_sub, one line per message), so the subscriber
+    never competes with the publisher for this process's GIL and both measurements see the same receiver."""
+
     def __init__(self, creds: dict, topic_filter: str) -> None:
         self.count = 0
-        self.lock = threading.Lock()
-        self.client = make_client("bench-sub", creds["username"], creds["password"])
-        self.client.on_message = self._on_message
-        connect(self.client, creds["host"], creds["port"])
-        subscribe(self.client, topic_filter, qos=0)
+        self.process = subprocess.Popen(
+            ["mosquitto_sub", "-h", creds["host"], "-p", str(creds["port"]), "-u", creds["username"],
+             "-P", creds["password"], "-t", topic_filter, "-q", "0", "-i", f"bench-sub-{time.monotonic_ns()}"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=0)
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+        time.sleep(0.5)  # let it subscribe
 
-    def _on_message(self, *_args) -> None:
-        self.count += 1
+    def _read(self) -> None:
+        stream = self.process.stdout
+        while True:
+            chunk = stream.read(1 << 16)
+            if not chunk:
+                return
+            self.count += chunk.count(b"\n")
 
     def wait_for(self, target: int, timeout: float) -> float:
         deadline = time.monotonic() + timeout
+        last, last_change = -1, time.monotonic()
         while self.count < target and time.monotonic() < deadline:
+            if self.count != last:
+                last, last_change = self.count, time.monotonic()
+            elif time.monotonic() - last_change > 2.0:
+                break  # nothing more is coming
             time.sleep(0.002)
-        return time.monotonic()
+        return last_change if self.count < target else time.monotonic()
 
     def close(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
+        self.process.terminate()
+        self.process.wait(5)
 
 
 def raw_paho_rate(creds: dict, n: int) -> float:
@@ -108,8 +125,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="shorter runs")
     args = parser.parse_args(argv)
-    if not MosquittoBroker.available():
-        print("mosquitto not installed: the throughput figures need it (apt-get install mosquitto)")
+    if not MosquittoBroker.available() or not shutil.which("mosquitto_sub"):
+        print("mosquitto (and mosquitto_sub) not installed: these figures need it (apt-get install mosquitto "
+              "mosquitto-clients)")
         return 1
     s = settings.load(mqtt_port=free_port(), state_dir=Path(tempfile.mkdtemp(prefix="nia-bench-")))
     broker = start_broker(s, "mosquitto")

@@ -17,7 +17,7 @@ DEFAULTS = {
     "GRADING_MAX_OUTPUT_BYTES": 1_000_000,
     "GRADING_LEASE_S": 60,  # a job whose worker stopped renewing this long ago is retried
     "GRADING_MAX_ATTEMPTS": 3,
-    "GRADING_POLL_S": 0.2,  # worker poll interval on the SQLite queue
+    "GRADING_POLL_S": 0.1,  # worker poll interval on the SQLite queue
 }
 _BOOLS = {"GRADING_ALLOW_UNSAFE"}
 _INTS = {"GRADING_MAX_UPLOAD_BYTES", "GRADING_MAX_OUTPUT_BYTES", "GRADING_LEASE_S", "GRADING_MAX_ATTEMPTS"}

@@ -162,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     from .queue import get_huey
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("traitlets").setLevel(logging.WARNING)  # nbgrader's per-file INFO lines
     _APP = app = create_app()
     with app.app_context():
         state = sandbox.status(app.config["GRADING_ALLOW_UNSAFE"])

@@ -71,7 +71,7 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(health_bp)
     app.register_blueprint(core_bp)
-    for name in ("accounts", "learning", "quizzes", "instructor", "admin", "api"):
+    for name in ("accounts", "learning", "quizzes", "instructor", "admin", "api", "oidc", "labs"):
         module = f"{__name__}.{name}"
         if importlib.util.find_spec(module) is not None:
             importlib.import_module(module).init_app(app)

@@ -154,3 +154,15 @@ def test_hub_secrets_are_generated_once_and_private(app):
     assert oct(path.stat().st_mode & 0o777) == "0o600"
     again = load_or_create(app.config["HUB_STATE_DIR"])
     assert again["lms_api_token"] == app.config["HUB_API_TOKEN"]
+
+
+def test_hub_launcher_refuses_a_reserved_port(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "NIA_HUB_PORT": "1883", "NIA_HUB_STATE_DIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-m", "virtual_lab.hub"], env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode != 0 and "NIA_HUB_PORT=1883 collides" in done.stderr
+    assert not (tmp_path / "secrets.json").exists()

@@ -80,6 +80,8 @@ def make_server(service: LabService, host: str, port: int, token: str) -> Thread
                 return self._send(status, {"error": str(error)})
             except ValueError as error:
                 return self._send(400, {"error": str(error)})
+            except ConnectionError as error:  # the broker is down or refused the service account
+                return self._send(503, {"error": f"MQTT broker unavailable: {error}"})
             return self._send(404, {"error": f"no route {method} {path}"})
 
         def _body(self) -> dict[str, Any]:

@@ -54,4 +54,6 @@ def encode(payload: dict) -> bytes:
 
 
 def qos_of(topic: str) -> int:
-    return 0 if channel_of(topic) in ("telemetry", "energy") else 1
+    """QoS 1 for the rare messages that matter one by one (meta, status, events, acks); QoS 0 for the periodic
+    ones (telemetry, energy, and state/counters, which are retained, so the latest value is always there)."""
+    return 0 if channel_of(topic) in ("telemetry", "energy", "state", "counters") else 1

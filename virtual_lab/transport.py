@@ -136,7 +136,7 @@ class MqttLineTransport:
             self.line.submit(message.topic, message.payload)
 
     def start(self) -> None:
-        connect(self.client, self.host, self.port)
+        connect(self.client, self.host, self.port, timeout=30.0)  # hundreds of lines may connect at once
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         if not subscribe(self.client, self.cmd_filter):

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..learning import queries as learning
 from ..models import Course, Role, User
-from .auth import ApiBlueprint, api_user, optional_user
+from .auth import SECURITY_SCHEME, ApiBlueprint, api_user, optional_user
 from .progress import progress_entry
 from .schemas import CourseDetailSchema, CourseSummarySchema, ProgressSchema, StaffEnrolmentSchema
 
@@ -18,6 +18,7 @@ blp = ApiBlueprint("api-catalog", __name__, url_prefix="/api/v1",
                    description="Course catalog (public), course outlines, progress and rosters")
 
 PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
+OPTIONAL_AUTH = [{}, {SECURITY_SCHEME: []}]  # anonymous, or a token (staff then also see retired courses)
 
 
 def visible_course(slug: str, user: User | None) -> Course:
@@ -57,7 +58,9 @@ def _page(items: list, pagination_parameters) -> list:
 
 
 @blp.route("/courses", methods=["GET"])
+@blp.doc(security=OPTIONAL_AUTH)
 @blp.response(200, CourseSummarySchema(many=True))
+@blp.alt_response(401, response="UNAUTHORIZED", description="A token was sent and is not valid")
 @blp.paginate(page_size=PAGE_SIZE, max_page_size=MAX_PAGE_SIZE)
 def list_courses(pagination_parameters):
     """The course catalog. Public; with a staff token, retired courses are listed too."""
@@ -67,7 +70,9 @@ def list_courses(pagination_parameters):
 
 
 @blp.route("/courses/<slug>", methods=["GET"])
+@blp.doc(security=OPTIONAL_AUTH)
 @blp.response(200, CourseDetailSchema)
+@blp.alt_response(401, response="UNAUTHORIZED", description="A token was sent and is not valid")
 @blp.alt_response(404, response="NOT_FOUND")
 def get_course(slug: str):
     """A course outline: modules in order with their lessons' titles, quizzes and labs. Public."""

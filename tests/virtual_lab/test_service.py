@@ -63,7 +63,9 @@ def test_control_channel_start_stop_and_ground_truth(control):
     info = client.start_line("vera", "smoke", 3)
     assert info["trainee"] == "vera" and info["topic_root"] == "nia/v1/vera/tko/plant-a/line-1"
     assert client.start_line("vera", "smoke", 3)["seed"] == 3  # idempotent
-    time.sleep(0.8)  # ~160 simulated seconds at x200: the micro-stop at 60 s has happened
+    deadline = time.monotonic() + 15
+    while client.line("vera")["t_ms"] < 70_000 and time.monotonic() < deadline:
+        time.sleep(0.05)  # the micro-stop at 60 s has happened
     truth = client.ground_truth("vera")
     assert truth["seed"] == 3 and truth["ground_truth"][0]["kind"] == "micro_stop"
     assert [l["trainee"] for l in client.lines()] == ["vera"]
@@ -102,6 +104,25 @@ def test_control_channel_needs_the_token(control):
 def test_stop_unknown_line_raises(memory_service):
     with pytest.raises(LineError):
         memory_service.stop_line("nobody")
+
+
+def test_broker_down_is_a_503_not_a_crash(tmp_path):
+    from virtual_lab import settings
+
+    s = settings.load(mqtt_port=free_port(), state_dir=tmp_path, credential_secret="x")
+    service = LabService(s).start()
+    port = free_port()
+    server = make_server(service, "127.0.0.1", port, TOKEN)
+    serve_in_thread(server)
+    try:
+        with pytest.raises(ServiceError) as error:
+            ServiceClient(f"http://127.0.0.1:{port}", TOKEN).start_line("zed", "smoke", 1)
+        assert error.value.status == 503 and "broker unavailable" in str(error.value)
+        assert service.lines() == []
+    finally:
+        server.shutdown()
+        server.server_close()
+        service.close()
 
 
 def run_cli(*args):
