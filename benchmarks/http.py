@@ -177,17 +177,21 @@ def run(args: argparse.Namespace) -> list[Result]:
                    Target("lesson", seeded["lesson"], [f"Cookie: {cookie}"]),
                    Target("api catalog", seeded["api_catalog"])]
         print(f"gunicorn: {workers} {args.worker_class} worker(s) x {args.threads} thread(s) on "
-              f"{cpu_count()} core(s); load: {loadgen}, {args.connections} connections, {args.seconds:g} s each; "
+              f"{cpu_count()} core(s); load: {loadgen}, {args.connections} connections, {args.seconds:g} s per "
+              f"endpoint in {args.rounds} interleaved round(s); "
               f"load average before: {_loadavg()}", flush=True)
-        results = []
+        load = _wrk if loadgen == "wrk" else _python_load
         for target in targets:
             _check(port, target)
-            load = _wrk if loadgen == "wrk" else _python_load
             if args.warmup > 0:
                 load(base + target.path, target, args.connections, args.warmup)
-            figures = load(base + target.path, target, args.connections, args.seconds)
-            results.append(Result(target.name, target.path, **{k: figures[k] for k in (
-                "rps", "p50_ms", "p99_ms", "requests", "errors", "non_2xx")}))
+        # Interleaved rounds: a burst of other work on the machine hits every endpoint alike.
+        rounds: dict[str, list[dict]] = {t.name: [] for t in targets}
+        share = args.seconds / max(1, args.rounds)
+        for _round in range(max(1, args.rounds)):
+            for target in targets:
+                rounds[target.name].append(load(base + target.path, target, args.connections, share))
+        results = [combine(t, rounds[t.name]) for t in targets]
         print(f"load average after: {_loadavg()} (other work on the machine skews absolute figures; "
               f"the ratios are measured in the same run)")
         return results
@@ -198,6 +202,16 @@ def run(args: argparse.Namespace) -> list[Result]:
             shutil.rmtree(workdir, ignore_errors=True)
         else:
             print(f"kept {workdir}")
+
+
+def combine(target: Target, runs: list[dict]) -> Result:
+    """Requests/s over all rounds; p50 the median round's, p99 the worst round's (conservative)."""
+    requests = sum(r["requests"] for r in runs)
+    seconds = sum(r["requests"] / r["rps"] for r in runs if r["rps"])
+    p50s = sorted(r["p50_ms"] for r in runs)
+    return Result(target.name, target.path, rps=requests / seconds if seconds else 0.0,
+                  p50_ms=p50s[len(p50s) // 2], p99_ms=max(r["p99_ms"] for r in runs), requests=requests,
+                  errors=sum(r["errors"] for r in runs), non_2xx=sum(r["non_2xx"] for r in runs))
 
 
 def report(results: list[Result]) -> str:
@@ -217,11 +231,13 @@ def report(results: list[Result]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks http", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=10.0, help="load per endpoint (default 10)")
+    parser.add_argument("--seconds", type=float, default=10.0, help="load per endpoint in total (default 10)")
     parser.add_argument("--connections", type=int, default=50, help="concurrent connections (default 50)")
     parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (default 2 x cores + 1)")
     parser.add_argument("--worker-class", default="sync", help="gunicorn worker class (default sync)")
     parser.add_argument("--threads", type=int, default=1, help="threads per worker (gthread)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="split --seconds into this many interleaved rounds over the endpoints (default 3)")
     parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds before each endpoint")
     parser.add_argument("--loadgen", choices=("auto", "wrk", "python"), default="auto",
                         help="wrk if installed (auto), else a Python asyncio client in its own process")

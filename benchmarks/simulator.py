@@ -104,7 +104,9 @@ def realtime_lines(s, counts: list[int], seconds: float) -> list[tuple[int, floa
             for i in range(n):
                 service.start_line(f"r{i}", "normal-shift", i)
         except Exception as error:  # noqa: BLE001 - report the limit we hit and stop here
-            print(f"  {n:4d} lines: could not start them all ({error})")
+            print(f"  {n:4d} lines: could not start them all ({error}); paho's select() loop cannot use file "
+                  "descriptors >= 1024 and each line's connection takes 3, so one service process tops out near "
+                  "330 lines (run more service processes beyond that)")
             service.close()
             break
         setup = time.monotonic() - t0

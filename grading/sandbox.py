@@ -40,8 +40,9 @@ def bwrap_problem() -> str | None:
     for tool in ("prlimit", "setpriv"):
         if not shutil.which(tool):
             return f"{tool} (util-linux) is not installed"
+    userns = [] if os.geteuid() == 0 else ["--unshare-user"]
     try:
-        probe = subprocess.run([exe, "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-pid",
+        probe = subprocess.run([exe, *userns, "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-pid",
                                 "--die-with-parent", "--ro-bind", "/", "/", "true"],
                                capture_output=True, timeout=20)
     except (OSError, subprocess.TimeoutExpired) as error:
@@ -101,9 +102,10 @@ def build_command(job: dict[str, Any], kernel_argv: list[str]) -> list[str]:
            "PYTHONUNBUFFERED": "1", "JPY_PARENT_PID": "1", "MPLBACKEND": "Agg", "PYDEVD_DISABLE_FILE_VALIDATION": "1",
            **{k: str(v) for k, v in job.get("env", {}).items()}}
     if job["profile"] == PROFILE_UNSAFE:
-        return limits + ["env", "-i"] + [f"{k}={v}" for k, v in env.items()] + kernel_argv
-    uid = int(job["uid"])
-    cmd = [shutil.which("bwrap") or "bwrap", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-pid",
+        return limits + ["env", "-i", "-C", job["work_dir"]] + [f"{k}={v}" for k, v in env.items()] + kernel_argv
+    uid = job.get("uid")
+    cmd = [shutil.which("bwrap") or "bwrap", *([] if uid else ["--unshare-user", "--uid", "65534", "--gid", "65534"]),
+           "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-pid",
            "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--clearenv", "--hostname", "sandbox",
            "--tmpfs", "/"]
     made: set[str] = set()
@@ -126,20 +128,23 @@ def build_command(job: dict[str, Any], kernel_argv: list[str]) -> list[str]:
             "--chdir", SANDBOX_HOME]
     for key, value in env.items():
         cmd += ["--setenv", key, value]
-    cmd += ["--remount-ro", "/", "--", "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
-            "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
+    cmd += ["--remount-ro", "/", "--"]
+    if uid:  # root: drop to a fresh real uid (RLIMIT_NPROC then counts only this kernel's processes)
+        cmd += ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all",
+                "--bounding-set=-all", "--no-new-privs", "--"]
     return limits + cmd + kernel_argv
 
 
 def prepare_job_dirs(base: Path, allow_unsafe: bool) -> dict[str, Any]:
     """Scratch (cwd), socket and /etc directories for one kernel, owned by a fresh uid."""
-    uid = UID_BASE + secrets.randbelow(1_000_000_000)
+    # As root we switch the kernel to a fresh real uid; otherwise bubblewrap maps us to 65534 in a user namespace.
+    uid = UID_BASE + secrets.randbelow(1_000_000_000) if os.geteuid() == 0 else None
     run_dir = Path(tempfile.mkdtemp(prefix="nia-k", dir="/tmp"))  # short: unix socket paths max 107 bytes
     work_dir, etc_dir = base / "work", base / "etc"
     work_dir.mkdir(parents=True, exist_ok=True)
-    _write_etc(etc_dir, uid)
+    _write_etc(etc_dir, uid or 65534)
     profile = profile_for(allow_unsafe)
-    if profile == PROFILE_BWRAP:
+    if profile == PROFILE_BWRAP and uid:
         for path in (run_dir, work_dir):
             os.chown(path, uid, uid)
             path.chmod(0o700)
@@ -167,8 +172,9 @@ class SandboxKernelManager(AsyncKernelManager):
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         connection_file = os.path.realpath(self.connection_file)
-        if self.job.get("profile") == PROFILE_BWRAP and os.path.exists(connection_file):
+        if self.job.get("profile") == PROFILE_BWRAP and self.job.get("uid") and os.path.exists(connection_file):
             os.chown(connection_file, int(self.job["uid"]), int(self.job["uid"]))
+        self._stage_data_files()
         env = dict(self.job.get("env", {}))
         if self.job.get("extra_ro"):
             env["PYTHONPATH"] = "/opt/nia" if self.job["profile"] == PROFILE_BWRAP else \
@@ -176,6 +182,24 @@ class SandboxKernelManager(AsyncKernelManager):
         kernel = [sys.executable, "-s", "-m", "ipykernel_launcher", "-f", connection_file,
                   "--IPKernelApp.capture_fd_output=True", *(extra_arguments or [])]
         return build_command({**self.job, "env": env}, kernel)
+
+    def _stage_data_files(self) -> None:
+        """The lab's data files (not the notebooks, which hold the hidden tests) go into the kernel's own dir."""
+        source = (self._launch_args or {}).get("cwd")
+        work, uid = self.job.get("work_dir"), self.job.get("uid")
+        if not source or not work or not os.path.isdir(source):
+            return
+        for path in Path(source).rglob("*"):
+            if path.suffix == ".ipynb" or ".ipynb_checkpoints" in path.parts or not path.is_file():
+                continue
+            target = Path(work) / path.relative_to(source)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+            if uid and self.job.get("profile") == PROFILE_BWRAP:
+                os.chown(target, uid, uid)
+                for parent in target.relative_to(work).parents:
+                    if str(parent) != ".":
+                        os.chown(Path(work) / parent, uid, uid)
 
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
         # Kernel chatter never reaches the worker's terminal; stderr is kept for the death reason.

@@ -36,7 +36,7 @@ def _env_port(name: str, default: int) -> int:
 
 
 def components() -> list[Component]:
-    from .launcher_components import extra_components
+    from .launcher_components import extra_components  # noqa: PLC0415 - imports Component from here
 
     lms_port = _env_port("NIA_LMS_PORT", 8470)
     lms = Component("lms", [str(VENV_BIN / "gunicorn"), "--bind", f"127.0.0.1:{lms_port}",

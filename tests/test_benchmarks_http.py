@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks import _util
-from benchmarks.http import parse_wrk
+from benchmarks.http import Target, combine, parse_wrk
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def _run(*extra: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NIA_") and k != "DATABASE_URL"}
     return subprocess.run([sys.executable, "-m", "benchmarks", "http", "--seconds", "0.5", "--connections", "4",
-                           "--warmup", "0", "--workers", "1", *extra],
+                           "--warmup", "0", "--workers", "1", "--rounds", "2", *extra],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
 
 
@@ -69,3 +69,11 @@ def test_percentile_and_free_port():
     assert _util.percentile([7], 99) == 7
     port = _util.free_port()
     assert 1024 < port < 65536 and port not in (1883, 5432, 6379, 5672, 4222, 3306)
+
+
+def test_rounds_are_combined_conservatively():
+    runs = [{"rps": 100.0, "requests": 100, "p50_ms": 5.0, "p99_ms": 20.0, "errors": 0, "non_2xx": 1},
+            {"rps": 300.0, "requests": 300, "p50_ms": 3.0, "p99_ms": 9.0, "errors": 2, "non_2xx": 0}]
+    result = combine(Target("x", "/x"), runs)
+    assert result.rps == pytest.approx(400 / 2.0) and result.requests == 400
+    assert result.p99_ms == 20.0 and result.errors == 2 and result.non_2xx == 1

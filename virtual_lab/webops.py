@@ -21,7 +21,10 @@ SSE_CHANNELS = ("status", "state", "counters", "telemetry", "energy", "events")
 
 def configure(app: Flask) -> None:
     cfg = app.config
-    s = lab_settings.load()
+    try:
+        s = lab_settings.load()
+    except lab_settings.SettingsError as error:
+        raise ConfigError(str(error)) from None
     cfg.setdefault("MQTT_HOST", s.mqtt_host)
     cfg.setdefault("MQTT_PORT", s.mqtt_port)
     cfg.setdefault("MQTT_PUBLIC_HOST", s.mqtt_public_host)

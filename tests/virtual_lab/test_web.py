@@ -112,3 +112,13 @@ def test_sse_reports_an_unreachable_broker(client, make_user, login, app, monkey
     login(make_user())
     body = client.get("/lab/stream").get_data(as_text=True)
     assert "event: problem" in body and "cannot reach" in body
+
+
+def test_bad_lab_settings_fail_loudly(app_config):
+    from lms import create_app
+    from lms.config import ConfigError
+
+    with pytest.raises(ConfigError, match="MQTT_PORT"):
+        create_app({**app_config, "MQTT_PORT": "not-a-port"})
+    with pytest.raises(ConfigError, match="LAB_DEFAULT_SCENARIO"):
+        create_app({**app_config, "LAB_DEFAULT_SCENARIO": "no-such-scenario"})
