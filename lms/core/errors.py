@@ -31,9 +31,14 @@ def _handle_http(error: HTTPException):
         if isinstance(data, dict) and "messages" in data:
             extra["errors"] = data["messages"]
         description = getattr(error, "description", None)
-        return problem(status, error.name, description if isinstance(description, str) else None, **extra)
+        response = problem(status, error.name, description if isinstance(description, str) else None, **extra)
+        for name, value in error.get_headers():  # Allow, WWW-Authenticate, Retry-After …
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
+    headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
     return render_template("core/error.html", status=status, title=_error_title(status),
-                           message=_error_message(status)), status
+                           message=_error_message(status)), status, headers
 
 
 def _handle_csrf(error: CSRFError):

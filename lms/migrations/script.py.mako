@@ -7,6 +7,8 @@ Create Date: ${create_date}
 """
 from alembic import op
 import sqlalchemy as sa
+
+import lms.models._types  # noqa: F401 - custom column types used by autogenerate
 ${imports if imports else ""}
 
 # revision identifiers, used by Alembic.
