@@ -228,9 +228,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _profile() -> str:
-    from grading.sandbox import PROFILE_BWRAP, bwrap_problem
+    from grading.sandbox import bwrap_problem, bwrap_profile
 
-    return PROFILE_BWRAP if bwrap_problem() is None else f"UNAVAILABLE ({bwrap_problem()})"
+    return bwrap_profile() if bwrap_problem() is None else f"UNAVAILABLE ({bwrap_problem()})"
 
 
 if __name__ == "__main__":

@@ -65,7 +65,8 @@ def check_command(path: Path) -> None:
     if (path / "lab.yaml").is_file():
         dirs = [path]
     else:
-        dirs = sorted(p.parent for p in path.glob("labs/*/lab.yaml")) + sorted(p.parent for p in path.glob("*/labs/*/lab.yaml"))
+        dirs = sorted(p.parent for p in path.glob("labs/*/lab.yaml"))
+        dirs += sorted(p.parent for p in path.glob("*/labs/*/lab.yaml"))
     if not dirs:
         raise click.ClickException(f"no lab.yaml under {path}")
     failed = 0
@@ -95,6 +96,10 @@ def list_command() -> None:
     from . import queries
 
     for lab in queries.all_labs():
-        state = "archived" if lab.archived else ("built" if lab.built_hash == lab.source_hash else
-                                                  ("BUILD ERROR: " + lab.build_error if lab.build_error else "not built"))
+        if lab.archived:
+            state = "archived"
+        elif lab.built_hash == lab.source_hash:
+            state = "built"
+        else:
+            state = f"BUILD ERROR: {lab.build_error}" if lab.build_error else "not built"
         click.echo(f"{lab.key}\t{lab.title}\t{lab.points:g} pts\tpass {queries.pass_points(lab):g}\t{state}")

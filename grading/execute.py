@@ -11,7 +11,7 @@ from typing import Any
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
-from traitlets import Bool, Dict, Integer, List
+from traitlets import Bool, Integer, List
 
 from .sandbox import SandboxKernelManager
 
@@ -44,7 +44,6 @@ class SandboxExecute(Execute):
     wall_limit_s = Integer(60, help="Time budget for running the whole notebook.").tag(config=True)
     max_output_bytes = Integer(1_000_000, help="Output kept per notebook; more is dropped.").tag(config=True)
     messages = List([])  # filled during the run, read by the facade
-    cell_notes = Dict({})  # grade_id -> message
     guard_builtins = Bool(True, help="Restore builtins before each test cell.").tag(config=True)
 
     def __init__(self, *args: Any, **kwargs: Any):

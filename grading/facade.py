@@ -154,6 +154,14 @@ class CourseGrader:
     def release_notebook(self, lab_slug: str, notebook: str) -> Path:
         return self.root / "release" / lab_slug / f"{notebook}.ipynb"
 
+    def release_files(self, lab_slug: str) -> list[str]:
+        """Data files shipped with the release (trainees need them to run the notebook)."""
+        release = self.root / "release" / lab_slug
+        if not release.is_dir():
+            return []
+        return sorted(str(p.relative_to(release)) for p in release.rglob("*")
+                      if p.is_file() and p.suffix != ".ipynb" and ".ipynb_checkpoints" not in p.parts)
+
     def is_built(self, lab_slug: str) -> bool:
         return (self.root / "gradebook.db").is_file() and (self.root / "release" / lab_slug).is_dir()
 

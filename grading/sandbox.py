@@ -22,7 +22,8 @@ from jupyter_client.manager import AsyncKernelManager
 from traitlets import Dict
 
 SANDBOX_HOME = "/sandbox/work"
-PROFILE_BWRAP = "bwrap:net-none,ro-system,own-dir,uid-fresh,pid-ns,rlimits"
+PROFILE_BWRAP = "bwrap:net-none,ro-system,own-dir,uid-fresh,pid-ns,rlimits"  # worker runs as root
+PROFILE_BWRAP_USERNS = "bwrap:net-none,ro-system,own-dir,userns-uid65534,pid-ns,rlimits"  # worker not root
 PROFILE_UNSAFE = "UNSAFE:no-isolation,rlimits"
 UID_BASE = 2_000_000  # outside any real account range; each kernel gets its own uid, so NPROC is per kernel
 
@@ -43,7 +44,9 @@ def bwrap_problem() -> str | None:
     userns = [] if os.geteuid() == 0 else ["--unshare-user"]
     try:
         probe = subprocess.run([exe, *userns, "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-pid",
-                                "--die-with-parent", "--ro-bind", "/", "/", "true"],
+                                "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--clearenv",
+                                "--ro-bind", "/", "/", "--perms", "1777", "--size", "1048576", "--tmpfs", "/tmp",
+                                "true"],
                                capture_output=True, timeout=20)
     except (OSError, subprocess.TimeoutExpired) as error:
         return f"bwrap could not start: {error}"
@@ -52,11 +55,19 @@ def bwrap_problem() -> str | None:
     return None
 
 
+def bwrap_profile() -> str:
+    return PROFILE_BWRAP if os.geteuid() == 0 else PROFILE_BWRAP_USERNS
+
+
+def is_bwrap(profile: str | None) -> bool:
+    return bool(profile) and profile.startswith("bwrap:")
+
+
 def profile_for(allow_unsafe: bool) -> str:
     """The sandbox profile name to record on grades; raises SandboxUnavailable when we must refuse."""
     problem = bwrap_problem()
     if problem is None:
-        return PROFILE_BWRAP
+        return bwrap_profile()
     if allow_unsafe:
         return PROFILE_UNSAFE
     raise SandboxUnavailable(f"Grading refused: {problem}. Trainee code only runs in the bubblewrap sandbox; "
@@ -66,7 +77,7 @@ def profile_for(allow_unsafe: bool) -> str:
 def status(allow_unsafe: bool) -> dict[str, Any]:
     problem = bwrap_problem()
     if problem is None:
-        return {"status": "ok", "sandbox": PROFILE_BWRAP}
+        return {"status": "ok", "sandbox": bwrap_profile()}
     if allow_unsafe:
         return {"status": "degraded", "sandbox": PROFILE_UNSAFE,
                 "warning": f"UNSAFE: trainee code runs WITHOUT isolation ({problem})"}
@@ -86,7 +97,8 @@ def _parents(path: str) -> list[str]:
 
 def _write_etc(directory: Path, uid: int) -> None:
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "passwd").write_text(f"root:x:0:0::/root:/bin/false\ntrainee:x:{uid}:{uid}::{SANDBOX_HOME}:/bin/false\n")
+    (directory / "passwd").write_text(
+        f"root:x:0:0::/root:/bin/false\ntrainee:x:{uid}:{uid}::{SANDBOX_HOME}:/bin/false\n")
     (directory / "group").write_text(f"root:x:0:\ntrainee:x:{uid}:\n")
     (directory / "hosts").write_text("127.0.0.1 localhost\n")
 
@@ -144,7 +156,7 @@ def prepare_job_dirs(base: Path, allow_unsafe: bool) -> dict[str, Any]:
     work_dir.mkdir(parents=True, exist_ok=True)
     _write_etc(etc_dir, uid or 65534)
     profile = profile_for(allow_unsafe)
-    if profile == PROFILE_BWRAP and uid:
+    if is_bwrap(profile) and uid:
         for path in (run_dir, work_dir):
             os.chown(path, uid, uid)
             path.chmod(0o700)
@@ -172,12 +184,12 @@ class SandboxKernelManager(AsyncKernelManager):
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         connection_file = os.path.realpath(self.connection_file)
-        if self.job.get("profile") == PROFILE_BWRAP and self.job.get("uid") and os.path.exists(connection_file):
+        if is_bwrap(self.job.get("profile")) and self.job.get("uid") and os.path.exists(connection_file):
             os.chown(connection_file, int(self.job["uid"]), int(self.job["uid"]))
         self._stage_data_files()
         env = dict(self.job.get("env", {}))
         if self.job.get("extra_ro"):
-            env["PYTHONPATH"] = "/opt/nia" if self.job["profile"] == PROFILE_BWRAP else \
+            env["PYTHONPATH"] = "/opt/nia" if is_bwrap(self.job["profile"]) else \
                 str(Path(self.job["extra_ro"][0][0]).parent)
         kernel = [sys.executable, "-s", "-m", "ipykernel_launcher", "-f", connection_file,
                   "--IPKernelApp.capture_fd_output=True", *(extra_arguments or [])]
@@ -195,7 +207,7 @@ class SandboxKernelManager(AsyncKernelManager):
             target = Path(work) / path.relative_to(source)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, target)
-            if uid and self.job.get("profile") == PROFILE_BWRAP:
+            if uid and is_bwrap(self.job.get("profile")):
                 os.chown(target, uid, uid)
                 for parent in target.relative_to(work).parents:
                     if str(parent) != ".":

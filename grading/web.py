@@ -87,7 +87,8 @@ def index():
 def lab_page(course: str, lab: str):
     found = _lab_or_404(course, lab)
     submissions = queries.user_submissions(found, current_user.id)
-    return render_template("grading/lab.html", lab=found, form=SubmitForm(), submissions=submissions,
+    files = operations.grader_for(found.course_slug).release_files(found.slug)
+    return render_template("grading/lab.html", lab=found, form=SubmitForm(), submissions=submissions, files=files,
                            seed=queries.trainee_seed(found, current_user.id), pass_points=queries.pass_points(found),
                            can_submit=queries.can_submit(current_user, found), queries=queries)
 
@@ -102,6 +103,16 @@ def release_notebook(course: str, lab: str, name: str):
     if not path.is_file():
         abort(404)
     return send_file(path, mimetype="application/x-ipynb+json", as_attachment=True, download_name=f"{name}.ipynb")
+
+
+@bp.get("/<course>/<lab>/files/<path:name>")
+@trainee_required
+def release_file(course: str, lab: str, name: str):
+    found = _lab_or_404(course, lab)
+    if name not in operations.grader_for(found.course_slug).release_files(found.slug):
+        abort(404)
+    path = operations.grader_for(found.course_slug).root / "release" / found.slug / name
+    return send_file(path, as_attachment=True, download_name=Path(name).name)
 
 
 @bp.post("/<course>/<lab>/submit")

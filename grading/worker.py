@@ -11,6 +11,7 @@ import threading
 from datetime import timedelta
 
 from flask import Flask, current_app
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from lms.core.exceptions import UserError
@@ -38,8 +39,8 @@ def run_job(job_id: int, worker: str | None = None) -> str:
         return "skipped"
     submission = job.submission
     if job.attempts > app.config["GRADING_MAX_ATTEMPTS"]:
-        operations.fail_job(job, "Grading stopped: the grading worker stopped during this job "
-                                 f"{job.attempts - 1} times. An instructor has been notified and can regrade.")
+        operations.fail_job(job, _("Grading stopped: the grading worker stopped during this job %(n)s times. "
+                                   "An instructor can regrade it.", n=job.attempts - 1))
         db.session.commit()
         return FAILED
     stop = threading.Event()
@@ -52,7 +53,7 @@ def run_job(job_id: int, worker: str | None = None) -> str:
         content = queries.submission_bytes(submission)
         nb = operations._parse_notebook(content)
         name = operations._match_notebook(lab, nb)
-        user_key = f"u{submission.user_id}-s{submission.id}"
+        user_key = trainee_name(submission.user_id)
         result = operations.grader_for(lab.course_slug).grade(
             lab.slug, f"s{submission.id}", {name: content}, seed=submission.seed,
             env=operations.lab_env(lab, submission.seed, user_key), time_limit_s=lab.time_limit_s,
@@ -62,13 +63,13 @@ def run_job(job_id: int, worker: str | None = None) -> str:
         return _finish_failed(job, str(error), stop, beat)
     except BuildError as error:
         log.error("grading: job %s: lab problem: %s", job_id, error)
-        return _finish_failed(job, f"The lab could not be graded: {error}", stop, beat)
+        return _finish_failed(job, _("The lab could not be graded: %(error)s", error=str(error)), stop, beat)
     except Exception as error:
         if isinstance(error, UserError):  # the notebook itself is unusable
             return _finish_failed(job, error.message, stop, beat)
         log.exception("grading: job %s failed", job_id)
-        return _finish_failed(job, f"Internal grading error ({type(error).__name__}); the job can be regraded.",
-                              stop, beat)
+        return _finish_failed(job, _("Internal grading error (%(kind)s); the job can be regraded.",
+                                     kind=type(error).__name__), stop, beat)
     stop.set()
     beat.join(timeout=5)
     grade = operations.store_result(job, result)
@@ -80,6 +81,15 @@ def run_job(job_id: int, worker: str | None = None) -> str:
                     passed=grade.score >= queries.pass_points(lab))
     progress_changed.send(sender, user_id=submission.user_id, course_id=lab.course_id)
     return "graded"
+
+
+def trainee_name(user_id: int) -> str:
+    """The trainee id the simulated line uses (topic prefix and random streams), so the replay matches the line."""
+    try:
+        from virtual_lab.broker import trainee_name as line_name
+    except ImportError:
+        return f"u{user_id}"
+    return line_name(user_id)
 
 
 def _finish_failed(job: GradingJob, message: str, stop: threading.Event, beat: threading.Thread) -> str:

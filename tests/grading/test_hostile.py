@@ -131,7 +131,8 @@ GRADED = {
     "search-hidden-tests": (
         SOLUTION + "import os, sys\nskip = ('/proc', '/sys', '/dev', '/usr', sys.base_prefix, sys.prefix)\n"
         "found = []\nfor root, dirs, files in os.walk('/'):\n    if root.startswith(skip):\n        dirs[:] = []\n"
-        "        continue\n    for f in files:\n        try:\n            if b'_expected' in open(os.path.join(root, f), 'rb').read():\n"
+        "        continue\n    for f in files:\n        try:\n"
+        "            if b'_expected' in open(os.path.join(root, f), 'rb').read():\n"
         "                found.append(os.path.join(root, f))\n        except OSError:\n            pass\n"
         "print('FOUND', found)\n", lambda s: "FOUND []" in _text(s)),
     "write-outside-own-dir": (
@@ -160,7 +161,8 @@ GRADED = {
 }
 EDITED = {
     "edit-test-cells": ({"test-availability": "pass", "test-oee": "pass"}, WRONG, lambda s: s["score"] == 0),
-    "delete-test-cells": ({"test-oee": None}, SOLUTION, lambda s: s["score"] == 2 and s["cells"]["test-oee"]["score"] == 0),
+    "delete-test-cells": ({"test-oee": None}, SOLUTION,
+                          lambda s: s["score"] == 2 and s["cells"]["test-oee"]["score"] == 0),
 }
 
 

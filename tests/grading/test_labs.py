@@ -48,7 +48,7 @@ def test_sample_lab_yaml_is_read(tmp_path):
 
     spec = load_lab(LAB_DIR)
     assert (spec.title, spec.time_limit_s, spec.memory_mb, spec.scenario) == (
-        "OEE on your own shift", 20, 256, "steady-shift")
+        "OEE on your own shift", 20, 256, "normal-shift")
     assert spec.late_policy == {"per_day_percent": 10, "max_days": 5} and spec.due_at.tzinfo is not None
     assert spec.notebooks == ["oee-shift"] and spec.pass_points(5) == 3
 

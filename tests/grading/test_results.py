@@ -21,7 +21,7 @@ def test_solution_scores_full_marks_with_provenance(app, grading_trainee, gradin
     assert prov["nbgrader"] == "0.9.6"
     assert prov["sandbox"].startswith("bwrap:")
     assert len(prov["test_suite_sha256"]) == 64 and prov["seed"] > 0 and prov["duration_s"] > 0
-    assert prov["scenario"] == "steady-shift"
+    assert prov["scenario"] == "normal-shift"
 
 
 def test_partial_credit_and_hidden_tests_stripped(app, grading_trainee, grading_run, grading_state):
@@ -72,3 +72,18 @@ def test_late_penalty_follows_policy(app, grading_trainee, grading_lab, grading_
     sid = grading_run(grading_trainee, with_answer(app, SOLUTION + "# resubmitted\n"))[0]
     assert grading_state(sid)["score"] == 0
 
+
+
+def test_factory_line_replay_runs_offline_in_the_sandbox(app, grading_trainee, grading_run, grading_state):
+    virtual_lab = pytest.importorskip("virtual_lab")
+    probe = ("import os, virtual_lab\nrecs = virtual_lab.replay(os.environ['NIA_LAB_SCENARIO'], "
+             "seed=int(os.environ['NIA_LAB_SEED']), trainee=os.environ['NIA_LAB_TRAINEE'], duration_s=30)\n"
+             "print('REPLAY', len(recs), recs[-1]['topic'], recs[-1]['t_ms'])\n")
+    sid, status = grading_run(grading_trainee, with_answer(app, SOLUTION + probe))
+    state = grading_state(sid)
+    assert status == "graded" and state["score"] == 5
+    expected = virtual_lab.replay("normal-shift", seed=state["provenance"]["seed"],
+                                  trainee=f"u{grading_trainee.id}", duration_s=30)
+    answers = next(c for c in state["feedback"] if c.get("grade_id") == "answers")
+    assert answers["outputs"][0]["text"].strip() == (
+        f"REPLAY {len(expected)} {expected[-1]['topic']} {expected[-1]['t_ms']}")

@@ -191,6 +191,10 @@ def test_release_download_has_no_solutions_or_hidden_tests(app, client, grading_
         assert response.status_code == 200 and "NotImplementedError" in body
     assert "BEGIN SOLUTION" not in body and "_expected" not in body
     assert client.get(LAB_URL + "/notebook/other.ipynb").status_code == 404
+    with client.get(LAB_URL + "/files/reason-codes.csv") as response:
+        assert response.status_code == 200 and b"Changeover" in response.data
+    assert client.get(LAB_URL + "/files/../../gradebook.db").status_code == 404
+    assert client.get(LAB_URL + "/files/oee-shift.ipynb").status_code == 404
 
 
 def test_instructor_source_upload_is_checked_before_acceptance(app, client, make_user, grading_lab, login,
