@@ -150,12 +150,12 @@ def build_command(job: dict[str, Any], kernel_argv: list[str]) -> list[str]:
 def prepare_job_dirs(base: Path, allow_unsafe: bool) -> dict[str, Any]:
     """Scratch (cwd), socket and /etc directories for one kernel, owned by a fresh uid."""
     # As root we switch the kernel to a fresh real uid; otherwise bubblewrap maps us to 65534 in a user namespace.
+    profile = profile_for(allow_unsafe)  # raises SandboxUnavailable before anything is created
     uid = UID_BASE + secrets.randbelow(1_000_000_000) if os.geteuid() == 0 else None
     run_dir = Path(tempfile.mkdtemp(prefix="nia-k", dir="/tmp"))  # short: unix socket paths max 107 bytes
     work_dir, etc_dir = base / "work", base / "etc"
     work_dir.mkdir(parents=True, exist_ok=True)
     _write_etc(etc_dir, uid or 65534)
-    profile = profile_for(allow_unsafe)
     if is_bwrap(profile) and uid:
         for path in (run_dir, work_dir):
             os.chown(path, uid, uid)

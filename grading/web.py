@@ -42,8 +42,18 @@ def init_app(app: Flask) -> None:
     register_gradebook_columns(app, queries.gradebook_columns)
     register_health_check(app, "grading", _health)
     signals.course_imported.connect(_on_course_imported)
+    _register_lab_launcher(app)
     if not app.config["TESTING"]:
         _warn_if_unsafe(app)
+
+
+def _register_lab_launcher(app: Flask) -> None:
+    """Lets the JupyterHub lab launcher (lms.labs) stage our release notebooks and submit to our queue."""
+    try:
+        from lms.labs.adapters import register_grading_adapters
+    except ImportError:
+        return
+    register_grading_adapters(app)
 
 
 def _warn_if_unsafe(app: Flask) -> None:

@@ -164,6 +164,24 @@ def _reaper(app: Flask, stop: threading.Event) -> None:
             return
 
 
+def sweep_leftovers(app: Flask, older_than_s: float = 7200) -> int:
+    """Remove scratch left by workers that were killed mid-job (no job runs longer than the 30 min cap)."""
+    import glob
+    import shutil
+    import time
+
+    cutoff, removed = time.time() - older_than_s, 0
+    pattern = os.path.join(app.config["GRADING_DIR"], "courses", "*", "runs", "*")
+    for path in glob.glob("/tmp/nia-k*") + glob.glob(pattern):
+        try:
+            if os.path.getmtime(path) < cutoff:
+                shutil.rmtree(path, ignore_errors=True)
+                removed += 1
+        except OSError:
+            pass
+    return removed
+
+
 def main(argv: list[str] | None = None) -> int:
     """`python -m grading worker`: one grading job at a time in this process; start several for more."""
     global _APP
@@ -183,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         log.critical("%s", state["warning"])
     else:
         log.info("grading sandbox: %s", state["sandbox"])
+    log.info("grading: removed %d leftover scratch directories", sweep_leftovers(app))
     huey = get_huey(app)
     stop = threading.Event()
     threading.Thread(target=_reaper, args=(app, stop), daemon=True, name="grading-reaper").start()

@@ -45,6 +45,16 @@ def components() -> list[Component]:
     return [*extra_components(before_lms=True), lms, *extra_components(before_lms=False)]
 
 
+def _die_with_parent() -> None:
+    """Children get SIGTERM if the launcher itself dies (killed, terminal closed): nothing is left orphaned."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:  # not Linux: the signal handlers below still stop children on a normal exit
+        pass
+
+
 def _wait_for_port(port: int, process: subprocess.Popen, timeout: float = 60.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -82,7 +92,8 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 process.kill()
 
-    signal.signal(signal.SIGTERM, lambda *a: (stop_all(), sys.exit(0)))
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, lambda *a: (stop_all(), sys.exit(0)))
     try:
         for component in components():
             if component.skip_reason:
@@ -91,7 +102,8 @@ def main() -> int:
             log = log_dir / f"{component.name}.log"
             handle = log.open("ab")
             process = subprocess.Popen(component.argv, cwd=ROOT, env={**os.environ, **component.env},
-                                       stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
+                                       stdout=handle, stderr=subprocess.STDOUT, start_new_session=True,
+                                       preexec_fn=_die_with_parent)
             running.append((component, process, log))
             if component.port and not _wait_for_port(component.port, process):
                 print(f"\n{component.name} did not start (log {log}):\n{_tail(log)}", file=sys.stderr)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from flask import current_app, has_request_context, request, session
 from flask_login import current_user
+from jinja2 import pass_context
+from markupsafe import Markup
 
 # Browser tags -> our catalogue names.
 _BROWSER_TAGS = {"en": "en", "zh-hant": "zh_Hant", "zh-hk": "zh_Hant", "zh-tw": "zh_Hant", "zh-mo": "zh_Hant",
@@ -27,3 +29,26 @@ def select_locale() -> str:
 
 def html_lang(locale: str) -> str:
     return {"zh_Hant": "zh-Hant-HK", "zh_Hans": "zh-Hans"}.get(locale, "en")
+
+
+def template_gettext(translations) -> dict:
+    """`gettext`/`ngettext` for templates bound to this request's catalogue, as jinja2's new-style i18n ones are
+    (autoescape-aware, always %-formatted), so that each `_()` does not look the locale up again."""
+    ugettext, ungettext = translations.ugettext, translations.ungettext
+
+    @pass_context
+    def gettext(__context, __string: str, **variables):
+        rv = ugettext(__string)
+        if __context.eval_ctx.autoescape:
+            rv = Markup(rv)
+        return rv % variables
+
+    @pass_context
+    def ngettext(__context, __singular: str, __plural: str, __num: int, **variables):
+        variables.setdefault("num", __num)
+        rv = ungettext(__singular, __plural, __num)
+        if __context.eval_ctx.autoescape:
+            rv = Markup(rv)
+        return rv % variables
+
+    return {"gettext": gettext, "ngettext": ngettext}

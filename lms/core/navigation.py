@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask, current_app
+from flask_babel import get_locale
 from flask_login import current_user
 
 # who: "all" | "anonymous" | "user" | "staff" | "admin"
@@ -12,13 +13,26 @@ def register_nav(app: Flask, endpoint: str, label, who: str = "user", order: int
     app.extensions.setdefault("nia.nav", []).append((order, endpoint, label, who))
 
 
-def _visible(who: str) -> bool:
-    signed_in = bool(current_user and current_user.is_authenticated)
+def _audiences() -> dict[str, bool]:
+    """Who the current visitor counts as (the user is resolved once, not once per entry)."""
+    user = current_user._get_current_object() if current_user else None
+    signed_in = bool(user is not None and user.is_authenticated)
     return {"all": True, "anonymous": not signed_in, "user": signed_in,
-            "staff": signed_in and current_user.is_staff,
-            "admin": signed_in and current_user.is_admin}.get(who, False)
+            "staff": signed_in and bool(user.is_staff), "admin": signed_in and bool(user.is_admin)}
+
+
+def _visible(who: str) -> bool:
+    return _audiences().get(who, False)
 
 
 def nav_items() -> list[tuple[str, str, str]]:
-    entries = sorted(current_app.extensions.get("nia.nav", []), key=lambda e: e[0])
-    return [(endpoint, str(label), who) for _order, endpoint, label, who in entries if _visible(who)]
+    """Visible entries with translated labels; the same for everyone of one locale and audience, so kept."""
+    entries = current_app.extensions.get("nia.nav", [])
+    audiences = _audiences()
+    key = (str(get_locale() or ""), len(entries), tuple(sorted(who for who, ok in audiences.items() if ok)))
+    cache = current_app.extensions.setdefault("nia.nav.rendered", {})
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = [(endpoint, str(label), who) for _order, endpoint, label, who
+                              in sorted(entries, key=lambda e: e[0]) if audiences.get(who, False)]
+    return list(found)

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from flask import Flask, current_app, request
-from flask_babel import get_locale
+from flask_babel import get_locale, get_translations
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..extensions import db, login_manager
-from .i18n import LOCALE_NAMES, html_lang
+from .i18n import LOCALE_NAMES, html_lang, template_gettext
 from .navigation import nav_items
 
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -31,7 +31,8 @@ def init_security(app: Flask) -> None:
     def _globals():
         locale = str(get_locale() or "en")
         return {"current_locale": locale, "html_lang": html_lang(locale), "locale_names": LOCALE_NAMES,
-                "nav_items": nav_items, "endpoints": current_app.view_functions}
+                "nav_items": nav_items, "endpoints": current_app.view_functions,
+                **template_gettext(get_translations())}
 
     login_manager.login_view = "accounts.login"
     login_manager.session_protection = "strong"

@@ -6,11 +6,12 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import get_locale
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, literal, null, select, union_all
 
 from ..core import registry
 from ..extensions import db
 from ..models import Course, Enrolment, Lesson, LessonCompletion, Module, Quiz, QuizAttempt
+from . import outline
 
 ACTIVE_STATUSES = ("active", "completed")
 
@@ -42,8 +43,14 @@ def course_by_slug(slug: str) -> Course | None:
     return db.session.scalar(select(Course).where(Course.slug == slug))
 
 
+def all_modules(course: Course) -> list:
+    """Every module in order (archived too): the cached snapshot of imported content, else the relationship."""
+    cached = outline.modules(course)
+    return cached if cached is not None else list(course.modules)
+
+
 def active_modules(course: Course) -> list[Module]:
-    return [m for m in course.modules if not m.archived]
+    return [m for m in all_modules(course) if not m.archived]
 
 
 def active_lessons(module: Module) -> list[Lesson]:
@@ -166,8 +173,8 @@ def course_progress(user_id: int, course: Course) -> dict[str, Any]:
     modules = active_modules(course)
     all_lessons = [lesson for m in modules for lesson in active_lessons(m)]
     all_quizzes = [q for m in modules for q in active_quizzes(m)]
-    done = done_lesson_ids(user_id, [lesson.id for lesson in all_lessons])
-    passed = passed_quiz_ids(user_id, [q.id for q in all_quizzes])
+    done, passed, enrolment = _learner_rows(user_id, course.id, [lesson.id for lesson in all_lessons],
+                                            [q.id for q in all_quizzes])
     has_labs = any(m.labs for m in modules)
     labs = lab_results(user_id, course.slug) if has_labs else {}
     passed_labs = {slug for slug, result in labs.items() if result.get("passed")}
@@ -178,25 +185,68 @@ def course_progress(user_id: int, course: Course) -> dict[str, Any]:
     module_done = {m.slug: all(lesson.id in done for lesson in active_lessons(m))
                    and all(q.id in passed for q in active_quizzes(m)) and all(lab in passed_labs for lab in m.labs)
                    for m in modules}
-    enrolment = enrolment_for(user_id, course.id)
     entries = [_module_entry(m, module_done) for m in modules]
+    status, completed_at = enrolment
     return {
         "course_id": course.id, "course_slug": course.slug,
-        "enrolled": enrolment is not None and enrolment.status in ACTIVE_STATUSES,
-        "status": enrolment.status if enrolment else None,
-        "completed_at": enrolment.completed_at.isoformat() if enrolment and enrolment.completed_at else None,
+        "enrolled": status in ACTIVE_STATUSES,
+        "status": status,
+        "completed_at": completed_at.isoformat() if completed_at else None,
         "lessons_done": len(done), "lessons_total": len(all_lessons),
         "quizzes_passed": len(passed), "quizzes_total": len(all_quizzes),
         "labs_passed": len(passed_labs), "labs_total": sum(len(m.labs or []) for m in modules),
         "required_done": done_required, "required_total": total_required,
         "percent": round(100.0 * done_required / total_required, 1) if total_required else
-        (100.0 if enrolment and enrolment.completed_at else 0.0),
+        (100.0 if completed_at else 0.0),
         "criteria_met": done_required == total_required,
         "done_lesson_ids": sorted(done), "passed_quiz_ids": sorted(passed), "passed_labs": sorted(passed_labs),
         "modules": entries,
         "next_lesson": next((lesson.slug for m, entry in zip(modules, entries) if entry["unlocked"]
                              for lesson in active_lessons(m) if lesson.id not in done), None),
     }
+
+
+def _learner_statement(lessons: bool, quizzes: bool):
+    """Built once per shape (statement construction costs more than running it on SQLite)."""
+    key = (lessons, quizzes)
+    if key not in _LEARNER_STATEMENTS:
+        user, course = bindparam("user_id"), bindparam("course_id")
+        parts = [select(literal("e"), Enrolment.id, Enrolment.status, Enrolment.completed_at).where(
+            Enrolment.user_id == user, Enrolment.course_id == course)]  # first: it types the columns
+        if lessons:
+            parts.append(select(literal("l"), LessonCompletion.lesson_id, null(), null()).where(
+                LessonCompletion.user_id == user,
+                LessonCompletion.lesson_id.in_(bindparam("lesson_ids", expanding=True))))
+        if quizzes:
+            parts.append(select(literal("q"), QuizAttempt.quiz_id, null(), null()).where(
+                QuizAttempt.user_id == user, QuizAttempt.quiz_id.in_(bindparam("quiz_ids", expanding=True)),
+                QuizAttempt.passed.is_(True)))
+        _LEARNER_STATEMENTS[key] = union_all(*parts) if len(parts) > 1 else parts[0]
+    return _LEARNER_STATEMENTS[key]
+
+
+_LEARNER_STATEMENTS: dict[tuple[bool, bool], Any] = {}
+
+
+def _learner_rows(user_id: int, course_id: int, lesson_ids: list[int], quiz_ids: list[int]):
+    """(done lesson ids, passed quiz ids, (enrolment status, completed_at)) in one round trip."""
+    params: dict[str, Any] = {"user_id": user_id, "course_id": course_id}
+    if lesson_ids:
+        params["lesson_ids"] = lesson_ids
+    if quiz_ids:
+        params["quiz_ids"] = quiz_ids
+    done: set[int] = set()
+    passed: set[int] = set()
+    enrolment: tuple = (None, None)
+    for kind, ident, status, completed_at in db.session.execute(
+            _learner_statement(bool(lesson_ids), bool(quiz_ids)), params):
+        if kind == "l":
+            done.add(ident)
+        elif kind == "q":
+            passed.add(ident)
+        else:
+            enrolment = (status, completed_at)
+    return done, passed, enrolment
 
 
 def _module_entry(module: Module, module_done: dict[str, bool]) -> dict[str, Any]:

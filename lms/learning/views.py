@@ -38,6 +38,7 @@ def course(course):
     progress = queries.course_progress(user_id, course) if user_id else None
     missing = queries.missing_course_prerequisites(user_id, course)
     return render_template("learning/course.html", course=course, progress=progress, missing=missing,
+                           modules=queries.all_modules(course),
                            prerequisites=[queries.course_by_slug(s) or s for s in course.prerequisites or []])
 
 
