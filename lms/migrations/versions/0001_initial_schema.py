@@ -2,13 +2,13 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 21:29:58.028731
+Create Date: 2026-11-24 21:44:29.344029
 
 """
 from alembic import op
 import sqlalchemy as sa
 
-import lms.models._types
+import lms.models._types  # noqa: F401 - custom column types used by autogenerate
 
 
 # revision identifiers, used by Alembic.
