@@ -10,7 +10,6 @@ from lms.signals import user_logged_out
 from tests.fixtures.accounts import reset_link_from
 from tests.fixtures.users import DEFAULT_PASSWORD
 
-pytestmark = pytest.mark.usefixtures("close_pushed_session")
 
 NEW_PASSWORD = "a brand new passphrase"
 

@@ -8,7 +8,6 @@ from lms.accounts.operations import verify_password
 from lms.extensions import db
 from lms.models import AuditEvent, User
 
-pytestmark = pytest.mark.usefixtures("close_pushed_session")
 
 
 def _users(app) -> list[User]:

@@ -12,7 +12,6 @@ import pytest
 
 from lms.core.mail import MailError, send_mail
 
-pytestmark = pytest.mark.usefixtures("close_pushed_session")
 
 
 class _SMTPHandler(socketserver.StreamRequestHandler):

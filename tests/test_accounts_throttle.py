@@ -3,14 +3,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import func, select
 
 from lms.extensions import db
 from lms.models import AuditEvent, ThrottleEvent
 from tests.fixtures.users import DEFAULT_PASSWORD
 
-pytestmark = pytest.mark.usefixtures("close_pushed_session")
 
 CLASSROOM_NAT = "203.0.113.7"
 

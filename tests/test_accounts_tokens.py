@@ -4,14 +4,12 @@ from __future__ import annotations
 import hashlib
 import re
 
-import pytest
 from sqlalchemy import select
 
 from lms.accounts.tokens import authenticate_token
 from lms.extensions import db
 from lms.models import ApiToken, AuditEvent, User
 
-pytestmark = pytest.mark.usefixtures("close_pushed_session")
 
 
 def _create(post_form, name: str):

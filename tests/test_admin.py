@@ -8,7 +8,6 @@ from lms.extensions import db
 from lms.models import AuditEvent, User
 from tests.fixtures.users import DEFAULT_PASSWORD
 
-pytestmark = pytest.mark.usefixtures("close_pushed_session")
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from lms.models import User
 from tests.fixtures.api import bearer
 
 PROBLEM = "application/problem+json"
-pytestmark = pytest.mark.usefixtures("end_request_sessions")
 PRIVATE = [("get", "/api/v1/enrolments"), ("post", "/api/v1/enrolments"), ("get", "/api/v1/progress"),
            ("get", "/api/v1/courses/api-101/progress"), ("get", "/api/v1/courses/api-101/enrolments"),
            ("get", "/api/v1/quizzes/1/attempts"), ("post", "/api/v1/quizzes/1/attempts"),

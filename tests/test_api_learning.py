@@ -9,7 +9,6 @@ from lms.extensions import db
 from lms.models import Lesson, User
 
 PROBLEM = "application/problem+json"
-pytestmark = pytest.mark.usefixtures("end_request_sessions")
 
 
 def _enrol(client, headers, slug="api-101"):

@@ -6,7 +6,6 @@ import pytest
 from tests.fixtures.api import bearer
 
 PROBLEM = "application/problem+json"
-pytestmark = pytest.mark.usefixtures("end_request_sessions")
 
 
 def _enrol(client, headers, slug="api-101"):

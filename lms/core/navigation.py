@@ -21,10 +21,6 @@ def _audiences() -> dict[str, bool]:
             "staff": signed_in and bool(user.is_staff), "admin": signed_in and bool(user.is_admin)}
 
 
-def _visible(who: str) -> bool:
-    return _audiences().get(who, False)
-
-
 def nav_items() -> list[tuple[str, str, str]]:
     """Visible entries with translated labels; the same for everyone of one locale and audience, so kept."""
     entries = current_app.extensions.get("nia.nav", [])

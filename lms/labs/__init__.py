@@ -23,6 +23,21 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     register_health_check(app, "jupyterhub", _hub_health)
     user_logged_out.connect(_end_hub_session, sender=app, weak=False)
+    _wire_grading(app)
+
+
+def _wire_grading(app: Flask) -> None:
+    """Labs and submissions come from the grading package when it is installed (else from other providers)."""
+    import importlib.util
+
+    try:
+        present = importlib.util.find_spec("grading.operations") is not None
+    except ModuleNotFoundError:
+        present = False
+    if present:
+        from .adapters import register_grading_adapters
+
+        register_grading_adapters(app)
 
 
 def _hub_health() -> dict:

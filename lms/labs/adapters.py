@@ -1,7 +1,7 @@
 """The lab launcher's providers backed by the grading package (labs and submissions).
 
-Not registered automatically: the wiring step calls `register_grading_adapters(app)` (e.g. from grading.web's
-init_app). virtual_lab registers its own line provider (virtual_lab.webops.line_provider).
+Registered by lms.labs.init_app when the grading package is installed (grading.web may call it too: registering
+twice is a no-op). virtual_lab registers its own line provider (virtual_lab.webops.line_provider).
 """
 from __future__ import annotations
 
@@ -23,6 +23,9 @@ class LabNotReady(UserError):
 
 
 def register_grading_adapters(app: Flask) -> None:
+    if app.extensions.get("nia.labs.grading_adapters"):
+        return
+    app.extensions["nia.labs.grading_adapters"] = True
     register_lab_spec_provider(app, grading_lab_spec)
     register_submit_handler(app, grading_submit)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, g, has_app_context
@@ -27,12 +27,12 @@ class ModuleView:
     title: str
     summary: str
     position: int
-    prerequisites: list[str]
-    labs: list[str]
+    prerequisites: tuple[str, ...]
+    labs: tuple[str, ...]
     translations: dict[str, Any]
     archived: bool
-    lessons: list["LessonView"] = field(default_factory=list)  # archived ones too, like the relationship
-    quizzes: list["QuizView"] = field(default_factory=list)
+    lessons: tuple["LessonView", ...] = ()  # archived ones too, like the relationship
+    quizzes: tuple["QuizView", ...] = ()
 
 
 @dataclass(eq=False, slots=True)
@@ -65,27 +65,29 @@ class QuizView:
     module: ModuleView
 
 
-def _snapshot(course: Course) -> list[ModuleView]:
+def _snapshot(course: Course) -> tuple[ModuleView, ...]:
+    """Immutable containers: the snapshot is shared by every request of this process."""
     modules = []
     for m in course.modules:
-        view = ModuleView(m.id, m.course_id, m.slug, m.title, m.summary or "", m.position, list(m.prerequisites or []),
-                          list(m.labs or []), dict(m.translations or {}), bool(m.archived))
-        view.lessons = [LessonView(x.id, x.module_id, x.slug, x.title, x.position, x.minutes, x.body_html or "",
-                                   dict(x.translations or {}), bool(x.archived), view) for x in m.lessons]
-        view.quizzes = [QuizView(q.id, q.module_id, q.slug, q.title, q.position, q.draw_count, q.attempt_limit,
-                                 q.pass_mark, q.time_limit_minutes, dict(q.translations or {}), bool(q.archived),
-                                 view) for q in m.quizzes]
+        view = ModuleView(m.id, m.course_id, m.slug, m.title, m.summary, m.position,
+                          tuple(m.prerequisites or ()), tuple(m.labs or ()), dict(m.translations or {}),
+                          bool(m.archived))
+        view.lessons = tuple(LessonView(x.id, x.module_id, x.slug, x.title, x.position, x.minutes, x.body_html,
+                                        dict(x.translations or {}), bool(x.archived), view) for x in m.lessons)
+        view.quizzes = tuple(QuizView(q.id, q.module_id, q.slug, q.title, q.position, q.draw_count,
+                                      q.attempt_limit, q.pass_mark, q.time_limit_minutes,
+                                      dict(q.translations or {}), bool(q.archived), view) for q in m.quizzes)
         modules.append(view)
-    return modules
+    return tuple(modules)
 
 
 class _Cache:
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.versions: OrderedDict[tuple, list[ModuleView]] = OrderedDict()
+        self.versions: OrderedDict[tuple, tuple[ModuleView, ...]] = OrderedDict()
 
 
-def modules(course: Course) -> list | None:
+def modules(course: Course) -> tuple[ModuleView, ...] | None:
     """The course's modules (all, in order) as snapshots; None when the course is not cacheable."""
     if not course.content_hash or course.id is None:
         return None
@@ -97,7 +99,7 @@ def modules(course: Course) -> list | None:
     return found
 
 
-def _cached(key: tuple, course: Course) -> list[ModuleView]:
+def _cached(key: tuple, course: Course) -> tuple[ModuleView, ...]:
     cache: _Cache = current_app.extensions.setdefault("nia.learning.outline", _Cache())
     with cache.lock:
         found = cache.versions.get(key)
@@ -112,8 +114,3 @@ def _cached(key: tuple, course: Course) -> list[ModuleView]:
         while len(cache.versions) > MAX_VERSIONS:
             cache.versions.popitem(last=False)
     return built
-
-
-def clear() -> None:
-    """Forget every snapshot of this app (tests, or after editing content rows by hand)."""
-    current_app.extensions.pop("nia.learning.outline", None)
