@@ -2,7 +2,10 @@
 the same gunicorn in the same run: the catalog page, a lesson page (as a logged-in, enrolled trainee) and the API
 catalog, each at N concurrent connections. Goal: ratio >= 0.5 and p99 < 100 ms.
 
-    python -m benchmarks http --seconds 10 --connections 50 [--workers N] [--worker-class sync|gthread]
+    python -m benchmarks http --seconds 10 --connections 50 [--workers N] [--worker-class gthread|sync]
+
+The server runs as `make run` serves the LMS (lms/launcher.py: gthread, 2 workers x 8 threads, keep-alive); the
+same gunicorn serves the hello endpoint and the pages, so the settings apply to the baseline and the pages alike.
 """
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ from benchmarks._util import ROOT, cpu_count, free_port, python, start_server, s
 
 USER_AGENT = "nia-benchmark/1"  # login and load use the same agent: flask-login's "strong" session protection
 GOAL_RATIO, GOAL_P99_MS = 0.5, 100.0
+LAUNCHER_WORKERS, LAUNCHER_THREADS = 2, 8  # what lms/launcher.py (make run) starts
 
 
 @dataclass
@@ -159,7 +163,9 @@ def run(args: argparse.Namespace) -> list[Result]:
     loadgen = args.loadgen
     if loadgen == "auto":
         loadgen = "wrk" if shutil.which("wrk") else "python"
-    workers = args.workers or 2 * cpu_count() + 1
+    workers = args.workers or (LAUNCHER_WORKERS if args.worker_class == "gthread" else 2 * cpu_count() + 1)
+    # gunicorn turns sync into gthread when threads > 1, so only gthread gets the launcher's threads by default
+    args.threads = args.threads or (LAUNCHER_THREADS if args.worker_class == "gthread" else 1)
     workdir = Path(tempfile.mkdtemp(prefix="nia-bench-http-"))
     server = None
     try:
@@ -233,9 +239,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks http", description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="load per endpoint in total (default 10)")
     parser.add_argument("--connections", type=int, default=50, help="concurrent connections (default 50)")
-    parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (default 2 x cores + 1)")
-    parser.add_argument("--worker-class", default="sync", help="gunicorn worker class (default sync)")
-    parser.add_argument("--threads", type=int, default=1, help="threads per worker (gthread)")
+    parser.add_argument("--workers", type=int, default=0,
+                        help=f"gunicorn workers (default {LAUNCHER_WORKERS} for gthread as make run, "
+                             "2 x cores + 1 for sync)")
+    parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class (default gthread)")
+    parser.add_argument("--threads", type=int, default=0,
+                        help=f"threads per worker (default {LAUNCHER_THREADS} for gthread; sync has 1)")
     parser.add_argument("--rounds", type=int, default=3,
                         help="split --seconds into this many interleaved rounds over the endpoints (default 3)")
     parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds before each endpoint")

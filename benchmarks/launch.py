@@ -7,6 +7,8 @@ configurable-http-proxy on free loopback ports, in a temporary state directory. 
   launch:   LMS POST /launch/<course>/<lab> + the LMS progress stream until ready + the lab notebook answers
             through the contents API (SSO user, pre_spawn_hook lab spec call and file staging included).
 The lab is the test lab spec of tests/fixtures/oidc.py (a one-cell notebook); goal: ratio <= 1.2.
+Unless --no-line, our own MQTT broker (mosquitto when installed) and the simulator service run on free ports too,
+so each click also starts the trainee's line and registers the trainee's MQTT credentials, as in production.
 """
 from __future__ import annotations
 
@@ -67,7 +69,22 @@ def _launch(stack, key: str, lab_path: str, server: str) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.launch", description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--no-line", action="store_true", help="skip the broker and simulator (line start)")
     args = parser.parse_args(argv)
+    root = Path(tempfile.mkdtemp(prefix="nia-bench-launch-"))
+    if args.no_line:
+        return _run(args, root, {})
+    from tests.fixtures.virtual_lab import has_mosquitto
+    from tests.hub.conftest import running_line
+
+    with running_line(root / "lab", "mosquitto" if has_mosquitto else "embedded") as (service, _s, lab_config):
+        code = _run(args, root, lab_config)
+        if code == 0:
+            print(f"simulator lines started by the launches: {len(service.lines())}")
+        return code
+
+
+def _run(args, root: Path, lab_config: dict) -> int:
 
     from lms.accounts.operations import hash_password
     from lms.extensions import db
@@ -76,11 +93,11 @@ def main(argv: list[str] | None = None) -> int:
     from tests.fixtures.oidc import TEST_COURSE, TEST_LAB, build_lab_app, dispose, free_port
     from tests.hub.conftest import PASSWORD, Stack, _serve, start_hub, stop_hub
 
-    root = Path(tempfile.mkdtemp(prefix="nia-bench-launch-"))
     lms_port, hub_port = free_port(), free_port()
     lms_url, hub_url = f"http://127.0.0.1:{lms_port}", f"http://127.0.0.1:{hub_port}"
     app = build_lab_app({"NIA_ENV": "testing", "SECRET_KEY": "benchmark-secret-key-0123456789",
-                         "INSTANCE_DIR": str(root), "SQLALCHEMY_DATABASE_URI": f"sqlite:///{root / 'lms.db'}"},
+                         "INSTANCE_DIR": str(root), "SQLALCHEMY_DATABASE_URI": f"sqlite:///{root / 'lms.db'}",
+                         "LAB_SERVICE_URL": "", **lab_config},
                         HUB_URL=hub_url, HUB_PUBLIC_URL=hub_url, HUB_STATE_DIR=str(root / "hub"),
                         OIDC_HUB_REDIRECT_URIS=[hub_url + "/hub/oauth_callback"], OIDC_ISSUER=lms_url)
     import logging

@@ -10,12 +10,34 @@ from tests.fixtures.oidc import build_lab_app, dispose
 
 @pytest.fixture(scope="module")
 def app(app_config):
-    from lms.labs.adapters import register_grading_adapters
-
-    application = build_lab_app(app_config)
-    register_grading_adapters(application)
+    application = build_lab_app(app_config)  # lms.labs.init_app wires the grading adapters itself
     yield application
     dispose(application)
+
+
+def test_grading_adapters_are_wired_once(app):
+    from lms.labs.adapters import grading_lab_spec, grading_submit, register_grading_adapters
+
+    register_grading_adapters(app)  # grading.web may call it too: never registered twice
+    assert app.extensions["nia.lab_spec_providers"].count(grading_lab_spec) == 1
+    assert app.extensions["nia.lab_submit_handlers"].count(grading_submit) == 1
+
+
+def test_imported_lab_has_a_launch_page(app, grading_lab, grading_trainee, login, client):
+    from flask import url_for
+
+    with app.test_request_context():
+        url = url_for("labs.lab_page", course=COURSE_SLUG, lab=LAB_SLUG)
+    assert url == f"/launch/{COURSE_SLUG}/{LAB_SLUG}"
+    login(grading_trainee)
+    page = client.get(url)
+    assert page.status_code == 200 and "OEE on your own shift" in page.get_data(as_text=True)
+    assert client.get(f"/launch/{COURSE_SLUG}/no-such-lab").status_code == 404
+
+
+def test_imported_lab_refuses_trainees_of_other_courses(grading_lab, make_user, login, client):
+    login(make_user(role="trainee"))
+    assert client.get(f"/launch/{COURSE_SLUG}/{LAB_SLUG}").status_code == 403
 
 
 def test_grading_lab_becomes_a_launch_spec_with_gradings_seed(app, grading_lab, grading_trainee, client):

@@ -9,7 +9,7 @@ import pytest
 from lms.extensions import db
 from lms.labs.models import LabServer
 from lms.labs.queries import server_name, trainee_seed
-from tests.fixtures.oidc import TEST_COURSE, TEST_LAB, build_lab_app, dispose, release_notebook
+from tests.fixtures.oidc import TEST_COURSE, TEST_LAB, TEST_SCENARIO, build_lab_app, dispose, release_notebook
 
 LAB = f"/launch/{TEST_COURSE}/{TEST_LAB}"
 
@@ -108,7 +108,7 @@ def test_spec_gives_files_and_the_trainees_own_environment_and_consumes_reset(cl
         seed = trainee_seed(trainee.id, TEST_COURSE, TEST_LAB)
     env = body["environment"]
     assert env["MQTT_TOPIC_PREFIX"] == f"nia/line/{trainee.id}/" and env["MQTT_USERNAME"] == f"trainee-{trainee.id}"
-    assert env["LAB_SEED"] == str(seed) and env["LAB_SCENARIO"] == "steady-state"
+    assert env["LAB_SEED"] == str(seed) and env["LAB_SCENARIO"] == TEST_SCENARIO
     files = {f["path"]: base64.b64decode(f["content_b64"]) for f in body["files"]}
     assert files["sensor-lab.ipynb"] == release_notebook()
     assert body["default_url"] == "/lab/tree/sensor-lab.ipynb" and body["reset"] is True

@@ -172,6 +172,45 @@ def running_stack(app_config: dict, state: Path, hub_env: dict | None = None):
         dispose(app)
 
 
+LINE_CONTROL_TOKEN = "hub-test-control-token-0123456789"
+
+
+@contextmanager
+def running_line(state: Path, broker_kind: str):
+    """Our own MQTT broker and simulator service (control channel over HTTP) on free loopback ports.
+
+    Yields (service, settings, lms_config): lms_config points the LMS's virtual_lab settings at them, so the lab
+    launcher's line provider (virtual_lab.webops.line_provider) starts real lines with real credentials."""
+    from virtual_lab import settings as lab_settings
+    from virtual_lab.broker import start_broker
+    from virtual_lab.broker.process import free_port as lab_port
+    from virtual_lab.control import make_server, serve_in_thread
+    from virtual_lab.service import LabService
+
+    from tests.fixtures.virtual_lab import MOSQUITTO, has_mosquitto
+
+    settings = lab_settings.load(mqtt_port=lab_port(), state_dir=state, control_port=lab_port(),
+                                 control_token=LINE_CONTROL_TOKEN, credential_secret="hub-test-credential-secret",
+                                 mosquitto_bin=MOSQUITTO if has_mosquitto else "")
+    broker = start_broker(settings, broker_kind)
+    service = control = None
+    try:
+        service = LabService(settings, default_speed=5).start()
+        control = make_server(service, "127.0.0.1", settings.control_port, LINE_CONTROL_TOKEN)
+        serve_in_thread(control)
+        yield service, settings, {
+            "LAB_SERVICE_URL": f"http://127.0.0.1:{settings.control_port}", "LAB_SERVICE_TOKEN": LINE_CONTROL_TOKEN,
+            "LAB_STATE_DIR": str(settings.state_dir), "LAB_CREDENTIAL_SECRET": settings.credential_secret,
+            "MQTT_HOST": "127.0.0.1", "MQTT_PUBLIC_HOST": "127.0.0.1", "MQTT_PORT": settings.mqtt_port}
+    finally:
+        if control is not None:
+            control.shutdown()
+            control.server_close()
+        if service is not None:
+            service.close()
+        broker.stop()
+
+
 @pytest.fixture(scope="module")
 def stack(app_config, tmp_path_factory):
     with running_stack(app_config, tmp_path_factory.mktemp("hubstate")) as running:
@@ -182,4 +221,4 @@ def follow(web: requests.Session, url: str, **kwargs) -> requests.Response:
     return web.get(url, timeout=60, **kwargs)
 
 
-__all__ = ["Stack", "follow", "start_hub", "stop_hub", "urljoin"]
+__all__ = ["Stack", "follow", "running_line", "running_stack", "start_hub", "stop_hub", "urljoin"]

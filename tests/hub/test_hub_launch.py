@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from lms.labs.queries import server_name, trainee_seed
-from tests.fixtures.oidc import TEST_COURSE, TEST_LAB, release_notebook
+from tests.fixtures.oidc import TEST_COURSE, TEST_LAB, TEST_SCENARIO, release_notebook
 from tests.hub.helpers import run_in_kernel, sse_events
 
 pytestmark = pytest.mark.slow
@@ -96,7 +96,7 @@ def test_launch_double_click_progress_open_and_kernel_env(stack, alice):
     assert kernel_env(stack, "alice") == {
         "MQTT_HOST": "127.0.0.1", "MQTT_PORT": "18830", "MQTT_USERNAME": f"trainee-{alice_id}",
         "MQTT_PASSWORD": f"pw-{alice_id}-{seed}", "MQTT_TOPIC_PREFIX": f"nia/line/{alice_id}/",
-        "LAB_SCENARIO": "steady-state", "LAB_SEED": str(seed)}
+        "LAB_SCENARIO": TEST_SCENARIO, "LAB_SEED": str(seed)}
 
 
 def test_another_trainee_cannot_open_the_server(stack):

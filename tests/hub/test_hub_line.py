@@ -7,6 +7,7 @@ bubblewrap sandbox) and the score shows on the LMS page of that submission.
 from __future__ import annotations
 
 import json
+import os
 import re
 
 import pytest
@@ -14,13 +15,14 @@ import requests
 
 from lms.extensions import db
 from tests.fixtures.grading import COURSE_SLUG, LAB_SLUG, SOLUTION
-from tests.fixtures.virtual_lab import MOSQUITTO, has_mosquitto
-from tests.hub.conftest import running_stack
+from tests.fixtures.virtual_lab import has_mosquitto
+from tests.hub.conftest import running_line, running_stack
 from tests.hub.helpers import run_in_kernel
 
 pytestmark = pytest.mark.slow
 LAB = f"/launch/{COURSE_SLUG}/{LAB_SLUG}"
-CONTROL_TOKEN = "hub-test-control-token-0123456789"
+# mosquitto (own port, password and ACL files) when installed; NIA_TEST_MQTT_BROKER=embedded runs the amqtt one.
+BROKER = os.environ.get("NIA_TEST_MQTT_BROKER") or ("mosquitto" if has_mosquitto else "embedded")
 
 # Runs inside the trainee's kernel: only the environment the hub gave it (the lab's own credentials) is used.
 KERNEL_CODE = r'''
@@ -73,15 +75,6 @@ print(json.dumps({"me": me, "prefix": prefix, "machine": machine, "seed": env["L
 '''
 
 
-def _lab_settings(state_dir):
-    from virtual_lab import settings
-    from virtual_lab.broker.process import free_port
-
-    return settings.load(mqtt_port=free_port(), state_dir=state_dir, control_port=free_port(),
-                         control_token=CONTROL_TOKEN, credential_secret="hub-test-credential-secret",
-                         mosquitto_bin=MOSQUITTO if has_mosquitto else "")
-
-
 def _import_sample_lab(app, course_dir, trainees) -> dict:
     """The grading sample course through the real import signal, built once, the trainees enrolled."""
     from grading import operations, queries
@@ -105,31 +98,14 @@ def _import_sample_lab(app, course_dir, trainees) -> dict:
 
 @pytest.fixture(scope="module")
 def line(app_config, grading_course_dir, tmp_path_factory):
-    from virtual_lab.broker import start_broker
-    from virtual_lab.control import make_server, serve_in_thread
-    from virtual_lab.service import LabService
-
     root = tmp_path_factory.mktemp("hubline")
-    settings = _lab_settings(root / "lab")
-    broker = start_broker(settings, "mosquitto" if has_mosquitto else "embedded")
-    service = LabService(settings, default_speed=5).start()
-    control = make_server(service, "127.0.0.1", settings.control_port, CONTROL_TOKEN)
-    serve_in_thread(control)
-    config = {**app_config, "LAB_SERVICE_URL": f"http://127.0.0.1:{settings.control_port}",
-              "LAB_SERVICE_TOKEN": CONTROL_TOKEN, "LAB_STATE_DIR": str(settings.state_dir),
-              "LAB_CREDENTIAL_SECRET": settings.credential_secret, "MQTT_HOST": "127.0.0.1",
-              "MQTT_PUBLIC_HOST": "127.0.0.1", "MQTT_PORT": settings.mqtt_port, "GRADING_DIR": str(root / "grading")}
-    try:
+    with running_line(root / "lab", BROKER) as (service, settings, lab_config):
+        config = {**app_config, **lab_config, "GRADING_DIR": str(root / "grading")}
         with running_stack(config, root / "hub") as stack:
             users = stack.users
             stack.lab = _import_sample_lab(stack.app, grading_course_dir, [users["alice"], users["bob"]])
             stack.service, stack.lab_settings = service, settings
             yield stack
-    finally:
-        control.shutdown()
-        control.server_close()
-        service.close()
-        broker.stop()
 
 
 def _post(stack, web, path: str) -> requests.Response:
@@ -203,7 +179,6 @@ def test_launch_reads_own_line_is_refused_others_then_submit_is_graded(line):
     finally:
         bob.close()
 
-    print("SEEN", json.dumps(seen)[:1500], "STOLEN", stolen, "CONTROL", own_control)
     assert seen["me"] == f"u{alice_id}" and seen["prefix"].endswith(f"/u{alice_id}")
     assert (seen["seed"], seen["scenario"]) == (str(alice_seed), stack.lab["scenario"])
     assert seen["own_retained"] > 0 and {"meta", "state"} <= set(seen["kinds"]), seen
