@@ -21,6 +21,7 @@ def test_grading_adapters_are_wired_once(app):
     register_grading_adapters(app)  # grading.web may call it too: never registered twice
     assert app.extensions["nia.lab_spec_providers"].count(grading_lab_spec) == 1
     assert app.extensions["nia.lab_submit_handlers"].count(grading_submit) == 1
+    assert len(app.extensions["nia.lab_results_links"]) == 1
 
 
 def test_imported_lab_has_a_launch_page(app, grading_lab, grading_trainee, login, client):
@@ -31,7 +32,9 @@ def test_imported_lab_has_a_launch_page(app, grading_lab, grading_trainee, login
     assert url == f"/launch/{COURSE_SLUG}/{LAB_SLUG}"
     login(grading_trainee)
     page = client.get(url)
-    assert page.status_code == 200 and "OEE on your own shift" in page.get_data(as_text=True)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "OEE on your own shift" in html
+    assert f'href="/labs/{COURSE_SLUG}/{LAB_SLUG}"' in html  # grading's page: submissions, grades, feedback
     assert client.get(f"/launch/{COURSE_SLUG}/no-such-lab").status_code == 404
 
 

@@ -140,6 +140,17 @@ def test_simulator_failure_is_503_not_500(client, app, trainee):
     assert response.status_code == 503 and "not available" in response.get_json()["title"]
 
 
+def test_real_line_provider_with_the_simulator_down_is_503(client, app, trainee, monkeypatch):
+    """virtual_lab's own line provider (registered first) against a closed control port: a clear 503."""
+    from tests.fixtures.oidc import free_port
+
+    name = _launched(app, trainee)
+    monkeypatch.setitem(app.config, "LAB_SERVICE_URL", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setitem(app.config, "LAB_SERVICE_TOKEN", "closed-port-control-token-0123")
+    response = _spec(client, app, f"u{trainee.id}", name)
+    assert response.status_code == 503 and "production line is not available" in response.get_json()["title"]
+
+
 def test_hub_health_reports_down(client):
     body = json.loads(client.get("/healthz").data)
     assert body["components"]["jupyterhub"]["status"] == "down"

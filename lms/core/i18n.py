@@ -51,4 +51,5 @@ def template_gettext(translations) -> dict:
             rv = Markup(rv)
         return rv % variables
 
-    return {"gettext": gettext, "ngettext": ngettext}
+    # `_` too: jinja's own `_` is an alias that looks `gettext` up and calls it through the context again
+    return {"gettext": gettext, "ngettext": ngettext, "_": gettext}

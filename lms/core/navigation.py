@@ -1,9 +1,11 @@
 """Main navigation: each area registers its entries with who may see them."""
 from __future__ import annotations
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from flask_babel import get_locale
 from flask_login import current_user
+
+from .urls import fixed_url
 
 # who: "all" | "anonymous" | "user" | "staff" | "admin"
 
@@ -21,14 +23,16 @@ def _audiences() -> dict[str, bool]:
             "staff": signed_in and bool(user.is_staff), "admin": signed_in and bool(user.is_admin)}
 
 
-def nav_items() -> list[tuple[str, str, str]]:
-    """Visible entries with translated labels; the same for everyone of one locale and audience, so kept."""
+def nav_items() -> list[tuple[str, str, str, str]]:
+    """Visible entries as (endpoint, translated label, audience, URL); the same for everyone of one locale, audience
+    and mount point, so built once and kept."""
     entries = current_app.extensions.get("nia.nav", [])
     audiences = _audiences()
-    key = (str(get_locale() or ""), len(entries), tuple(sorted(who for who, ok in audiences.items() if ok)))
+    key = (str(get_locale() or ""), request.script_root, len(entries),
+           tuple(sorted(who for who, ok in audiences.items() if ok)))
     cache = current_app.extensions.setdefault("nia.nav.rendered", {})
     found = cache.get(key)
     if found is None:
-        found = cache[key] = [(endpoint, str(label), who) for _order, endpoint, label, who
+        found = cache[key] = [(endpoint, str(label), who, fixed_url(endpoint)) for _order, endpoint, label, who
                               in sorted(entries, key=lambda e: e[0]) if audiences.get(who, False)]
     return list(found)

@@ -1,16 +1,21 @@
 """Response hardening, request size limits and the login loader."""
 from __future__ import annotations
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, request, session, url_for
 from flask_babel import get_locale, get_translations
+from flask_login.config import COOKIE_NAME, SESSION_KEYS
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..extensions import db, login_manager
 from .i18n import LOCALE_NAMES, html_lang, template_gettext
 from .navigation import nav_items
+from .urls import fixed_url
 
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
        "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+_HEADERS = (("Content-Security-Policy", CSP), ("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY"),
+            ("Referrer-Policy", "same-origin"))
+_HSTS = ("Strict-Transport-Security", "max-age=31536000")
 
 
 def init_security(app: Flask) -> None:
@@ -19,23 +24,21 @@ def init_security(app: Flask) -> None:
 
     @app.after_request
     def _headers(response):
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if current_app.config.get("SESSION_COOKIE_SECURE"):
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        headers = response.headers  # a view's own value wins (as setdefault), without setdefault's extra lookups
+        for name, value in _HEADERS:
+            if name not in headers:
+                headers.add(name, value)
+        if current_app.config.get("SESSION_COOKIE_SECURE") and _HSTS[0] not in headers:
+            headers.add(*_HSTS)
         return response
 
     @app.context_processor
     def _globals():
-        locale = str(get_locale() or "en")
-        return {"current_locale": locale, "html_lang": html_lang(locale), "locale_names": LOCALE_NAMES,
-                "nav_items": nav_items, "endpoints": current_app.view_functions,
-                **template_gettext(get_translations())}
+        return _page_constants(str(get_locale() or "en"), get_translations())
 
     login_manager.login_view = "accounts.login"
     login_manager.session_protection = "strong"
+    _skip_protection_without_identity(login_manager)
 
     @login_manager.user_loader
     def _load_user(identity: str):
@@ -51,8 +54,46 @@ def init_security(app: Flask) -> None:
 
     @login_manager.unauthorized_handler
     def _unauthorized():
-        from flask import abort, redirect, url_for
+        from flask import abort, redirect
 
         if request.path.startswith("/api/"):
             abort(401)
         return redirect(url_for("accounts.login", next=request.full_path))
+
+
+def _page_constants(locale: str, translations) -> dict:
+    """What base.html needs that is the same for every page of one locale and mount point, built once per app:
+    the language links, the stylesheet URL, gettext bound to the catalogue."""
+    cache = current_app.extensions.setdefault("nia.page_constants", {})
+    key = (locale, request.script_root, id(translations))
+    found = cache.get(key)
+    if found is None or found["_translations"] is not translations:
+        found = cache[key] = {
+            "_translations": translations,  # keeps the catalogue alive, so its id is not reused
+            "current_locale": locale, "html_lang": html_lang(locale), "locale_names": LOCALE_NAMES,
+            "locale_links": [(code, name, code.replace("_", "-"), url_for("core.choose_locale", code=code))
+                             for code, name in LOCALE_NAMES.items() if code in current_app.config["LANGUAGES"]],
+            "stylesheet_url": fixed_url("static", filename="css/app.css"),
+            "fixed_url": fixed_url, "nav_items": nav_items, "endpoints": current_app.view_functions,
+            **template_gettext(translations)}
+    return found
+
+
+def _skip_protection_without_identity(manager) -> None:
+    """flask-login's "strong" session protection treats a session without `_id` as stolen: for an anonymous
+    visitor whose session only holds a CSRF token or a language it "clears" the (absent) login keys on every
+    request, which marks the session modified, so every response re-signs and re-sends the session cookie and
+    deletes a remember cookie the browser does not have. With no login key in the session and no remember cookie
+    in the request there is nothing to protect; everything else still goes through flask-login's check."""
+    if getattr(manager, "_nia_protection_wrapped", False):
+        return
+    check = manager._session_protection_failed
+
+    def _session_protection_failed() -> bool:
+        cookie_name = current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME)
+        if session.keys().isdisjoint(SESSION_KEYS) and cookie_name not in request.cookies:
+            return False
+        return check()
+
+    manager._session_protection_failed = _session_protection_failed
+    manager._nia_protection_wrapped = True

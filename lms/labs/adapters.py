@@ -15,7 +15,8 @@ from lms.core.exceptions import UserError
 from lms.extensions import db
 from lms.models import User
 
-from .providers import LabSpec, SubmitReceipt, register_lab_spec_provider, register_submit_handler
+from .providers import (LabSpec, SubmitReceipt, register_lab_spec_provider, register_results_link,
+                        register_submit_handler)
 
 
 class LabNotReady(UserError):
@@ -28,6 +29,16 @@ def register_grading_adapters(app: Flask) -> None:
     app.extensions["nia.labs.grading_adapters"] = True
     register_lab_spec_provider(app, grading_lab_spec)
     register_submit_handler(app, grading_submit)
+    register_results_link(app, grading_results_link)
+
+
+def grading_results_link(course_slug: str, lab_slug: str) -> str | None:
+    """grading's own lab page lists the trainee's submissions with their scores and feedback."""
+    from grading import queries
+
+    if queries.get_lab(course_slug, lab_slug) is None:
+        return None
+    return url_for("grading.lab_page", course=course_slug, lab=lab_slug)
 
 
 def grading_lab_spec(course_slug: str, lab_slug: str) -> LabSpec | None:

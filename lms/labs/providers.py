@@ -4,6 +4,7 @@
 - line provider (virtual_lab): `fn(user_id, spec, seed) -> LineAccess` — starts the trainee's simulated line and
   returns the MQTT access the kernel gets (own credentials, own topic prefix).
 - submit handler (grading): `fn(user_id, course_slug, lab_slug, notebook: dict, filename) -> SubmitReceipt`.
+- results link (grading): `fn(course_slug, lab_slug) -> str | None` — where the trainee sees submissions and grades.
 The first provider that answers (not None) wins, so a test or a course pack can add its own.
 """
 from __future__ import annotations
@@ -63,6 +64,10 @@ def register_submit_handler(app: Flask, handler: SubmitHandler) -> None:
     app.extensions.setdefault("nia.lab_submit_handlers", []).append(handler)
 
 
+def register_results_link(app: Flask, provider: Callable[[str, str], str | None]) -> None:
+    app.extensions.setdefault("nia.lab_results_links", []).append(provider)
+
+
 def _first(kind: str, *args):
     for provider in current_app.extensions.get(kind, []):
         answer = provider(*args)
@@ -81,6 +86,10 @@ def line_access(user_id: int, spec: LabSpec, seed: int) -> LineAccess | None:
 
 def submit_notebook(user_id: int, course: str, lab: str, notebook: dict, filename: str) -> SubmitReceipt | None:
     return _first("nia.lab_submit_handlers", user_id, course, lab, notebook, filename)
+
+
+def results_link(course: str, lab: str) -> str | None:
+    return _first("nia.lab_results_links", course, lab)
 
 
 def has(kind: str) -> bool:

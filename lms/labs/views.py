@@ -11,7 +11,7 @@ from lms.core.exceptions import UserError
 from lms.extensions import csrf
 from lms.oidc.claims import hub_username
 
-from . import hub, operations
+from . import hub, operations, providers
 from .decorators import hub_secret_required, lab_access_required
 from .queries import lab_server, server_name
 
@@ -26,7 +26,8 @@ def _open_url(spec) -> str:
 def _page(spec, error: UserError | None = None, launching: bool = False):
     row = lab_server(current_user.id, spec.course, spec.lab)
     return render_template("labs/lab.html", spec=spec, row=row, error=error, launching=launching,
-                           open_url=_open_url(spec)), (error.status if error else 200)
+                           open_url=_open_url(spec), results_url=providers.results_link(spec.course, spec.lab)), \
+        (error.status if error else 200)
 
 
 @bp.get("/<course>/<lab>")

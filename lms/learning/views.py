@@ -42,6 +42,13 @@ def course(course):
                            prerequisites=[queries.course_by_slug(s) or s for s in course.prerequisites or []])
 
 
+@bp.get("/courses/<slug>/enrol")
+@public
+def enrol_page(slug: str):
+    """Where login sends an anonymous visitor back after pressing "Enrol": the course page, to press it again."""
+    return redirect(url_for(".course", slug=slug), 303)
+
+
 @bp.post("/courses/<slug>/enrol")
 @trainee_required
 @course_visible

@@ -19,7 +19,7 @@ from tests.fixtures.virtual_lab import has_mosquitto
 from tests.hub.conftest import running_line, running_stack
 from tests.hub.helpers import run_in_kernel
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.bwrap]  # grading runs the kernel in bubblewrap
 LAB = f"/launch/{COURSE_SLUG}/{LAB_SLUG}"
 # mosquitto (own port, password and ACL files) when installed; NIA_TEST_MQTT_BROKER=embedded runs the amqtt one.
 BROKER = os.environ.get("NIA_TEST_MQTT_BROKER") or ("mosquitto" if has_mosquitto else "embedded")
@@ -212,6 +212,11 @@ def test_launch_reads_own_line_is_refused_others_then_submit_is_graded(line):
     assert result.status_code == 200 and f"{points} / {points}" in result.text, result.text[-2000:]
     status = alice.get(f"{stack.lms_url}{receipt['url']}/status", timeout=30).json()
     assert status["status"] == "graded" and status["score"] == stack.lab["points"]
+    # ...and from the lab page she launched from, through its link to her submissions and grades.
+    lab_page = alice.get(stack.lms_url + LAB, timeout=30).text
+    results = re.search(r'href="([^"]+)">Your submissions, grades and feedback', lab_page).group(1)
+    listing = alice.get(stack.lms_url + results, timeout=30).text
+    assert receipt["url"] in listing and f"{points} / {points}" in listing
 
     # Bob may not look at Alice's submission through the LMS either.
     assert stack.browser("bob").get(stack.lms_url + receipt["url"], timeout=30).status_code == 404
