@@ -133,3 +133,13 @@ def csrf_token(client):
     def _token(page: str = "/") -> str:
         return extract_csrf(client.get(page).get_data(as_text=True))
     return _token
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _collect_garbage_per_module():
+    """Unclosed sockets/files surface as ResourceWarning (an error here) in the module that leaked them,
+    not in whichever later test happens to trigger garbage collection."""
+    yield
+    import gc
+
+    gc.collect()
