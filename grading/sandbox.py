@@ -119,8 +119,11 @@ def build_command(job: dict[str, Any], kernel_argv: list[str]) -> list[str]:
     cmd = [shutil.which("bwrap") or "bwrap", *([] if uid else ["--unshare-user", "--uid", "65534", "--gid", "65534"]),
            "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-pid",
            "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--clearenv", "--hostname", "sandbox",
-           "--tmpfs", "/"]
-    made: set[str] = set()
+           "--tmpfs", "/",
+           # /tmp first: parents of binds below it (a venv or project checked out under /tmp) must be created
+           # inside this tmpfs with 0755, or bwrap makes them 0700 and the kernel's uid cannot reach its Python.
+           "--perms", "1777", "--size", str(64 * 1024**2), "--tmpfs", "/tmp"]
+    made: set[str] = {"/tmp"}
     binds = [(root, root) for root in _python_roots()] + [(job["run_dir"], job["run_dir"])]
     binds += [(src, dst) for src, dst in job.get("extra_ro", [])]
     for _src, dst in binds + [(None, SANDBOX_HOME)]:
@@ -130,8 +133,7 @@ def build_command(job: dict[str, Any], kernel_argv: list[str]) -> list[str]:
                 cmd += ["--perms", "0755", "--dir", parent]
     cmd += ["--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib",
             "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/sbin", "/sbin",
-            "--ro-bind", job["etc_dir"], "/etc", "--proc", "/proc", "--dev", "/dev",
-            "--perms", "1777", "--size", str(64 * 1024**2), "--tmpfs", "/tmp"]
+            "--ro-bind", job["etc_dir"], "/etc", "--proc", "/proc", "--dev", "/dev"]
     for root in _python_roots():
         cmd += ["--ro-bind", root, root]
     for src, dst in job.get("extra_ro", []):
