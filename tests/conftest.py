@@ -94,6 +94,20 @@ def app(app_config):
         db.engine.dispose()
 
 
+def empty_all_tables(application) -> None:
+    """Delete every row (TRUNCATE on PostgreSQL) without dropping the schema."""
+    with application.app_context():
+        db.session.remove()
+        with db.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+                connection.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+            else:
+                for table in reversed(db.metadata.sorted_tables):
+                    connection.execute(table.delete())
+        db.session.remove()
+
+
 @pytest.fixture(autouse=True)
 def _clean_database(request):
     """Empty every table after each test that used the app, so tests never see each other's rows."""
@@ -104,15 +118,7 @@ def _clean_database(request):
     if has_app_context():
         # pytest-flask's pushed context may hold a session idle in transaction (blocks TRUNCATE on PostgreSQL).
         db.session.remove()
-    with application.app_context():
-        db.session.remove()
-        with db.engine.begin() as connection:
-            if connection.dialect.name == "postgresql":
-                names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-                connection.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
-            else:
-                for table in reversed(db.metadata.sorted_tables):
-                    connection.execute(table.delete())
+    empty_all_tables(application)
 
 
 @pytest.fixture

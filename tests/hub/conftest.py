@@ -16,6 +16,8 @@ from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
+
+from tests.conftest import empty_all_tables
 import requests
 from werkzeug.serving import make_server
 
@@ -103,16 +105,7 @@ def _make_users(app) -> dict:
 
 
 def _wipe(app) -> None:
-    with app.app_context():
-        db.session.remove()
-        with db.engine.begin() as connection:
-            if connection.dialect.name == "postgresql":
-                names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-                connection.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
-            else:
-                for table in reversed(db.metadata.sorted_tables):
-                    connection.execute(table.delete())
-        db.session.remove()
+    empty_all_tables(app)
 
 
 def start_hub(state: Path, lms_url: str, hub_port: int, extra_env: dict | None = None):
