@@ -43,12 +43,12 @@ def test_catalog_is_public_and_hides_retired_courses(app, client, course_tree, i
     assert client.get("/courses/beta").status_code == 404
 
 
-def test_staff_see_retired_courses(app, client, course_tree, imported, learner, act_as):
+def test_staff_see_retired_courses(app, client, course_tree, imported, learner, sign_in):
     course_tree.add("beta").edit("beta", "course.yaml", "title: Alpha course", "title: Beta course")
     imported()
     db.session.scalar(select(Course).where(Course.slug == "beta")).archived = True
     db.session.commit()
-    act_as(learner("instructor"))
+    sign_in(learner("instructor"))
     assert "Beta course" in client.get("/courses").get_data(as_text=True)
     assert client.get("/courses/beta").status_code == 200
 
@@ -60,12 +60,12 @@ def test_course_page_is_public(app, client, alpha):
     assert client.get("/courses/nope").status_code == 404
 
 
-def test_enrol_requires_sign_in_and_csrf(app, client, alpha, learner, act_as):
+def test_enrol_requires_sign_in_and_csrf(app, client, alpha, learner, sign_in):
     token = form_token(client.get("/courses/alpha").get_data(as_text=True))
     response = client.post("/courses/alpha/enrol", data={"csrf_token": token})
     assert response.status_code == 302 and "/accounts/login" in response.headers["Location"]
     user = learner()
-    act_as(user)
+    sign_in(user)
     assert client.post("/courses/alpha/enrol").status_code == 400  # no CSRF token
     assert db.session.scalar(select(Enrolment)) is None
     response = _enrol(client)
@@ -76,12 +76,12 @@ def test_enrol_requires_sign_in_and_csrf(app, client, alpha, learner, act_as):
     assert client.post("/courses/ghost/enrol", data={"csrf_token": token}).status_code in (400, 404)
 
 
-def test_enrol_refused_until_prerequisite_course_completed(app, client, course_tree, imported, learner, act_as):
+def test_enrol_refused_until_prerequisite_course_completed(app, client, course_tree, imported, learner, sign_in):
     course_tree.add("beta").edit("beta", "course.yaml", "prerequisites: []", "prerequisites: [alpha]")
     course_tree.edit("beta", "course.yaml", "title: Alpha course", "title: Beta course")
     imported()
     user = learner()
-    act_as(user)
+    sign_in(user)
     page = client.get("/courses/beta").get_data(as_text=True)
     assert "completed the prerequisite course" in page and "Enrol in this course" not in page
     response = _enrol(client, "beta")
@@ -96,9 +96,9 @@ def test_enrol_refused_until_prerequisite_course_completed(app, client, course_t
     assert db.session.scalar(select(Enrolment).join(Course).where(Course.slug == "beta")).status == "active"
 
 
-def test_lessons_need_enrolment(app, client, alpha, learner, act_as):
+def test_lessons_need_enrolment(app, client, alpha, learner, sign_in):
     assert client.get("/courses/alpha/lessons/first").status_code == 302  # anonymous -> login
-    act_as(learner())
+    sign_in(learner())
     response = client.get("/courses/alpha/lessons/first")
     assert response.status_code == 403 and "Enrol in this course" in response.get_data(as_text=True)
     _enrol(client)
@@ -107,8 +107,8 @@ def test_lessons_need_enrolment(app, client, alpha, learner, act_as):
     assert client.get("/courses/alpha/lessons/nope").status_code == 404
 
 
-def test_locked_module_until_prerequisite_module_done(app, client, alpha, learner, act_as):
-    act_as(learner())
+def test_locked_module_until_prerequisite_module_done(app, client, alpha, learner, sign_in):
+    sign_in(learner())
     _enrol(client)
     response = client.get("/courses/alpha/lessons/third")
     html = response.get_data(as_text=True)
@@ -121,15 +121,15 @@ def test_locked_module_until_prerequisite_module_done(app, client, alpha, learne
     assert client.get("/courses/alpha/lessons/third").status_code == 200
 
 
-def test_staff_read_any_lesson_without_enrolling(app, client, alpha, learner, act_as):
-    act_as(learner("instructor"))
+def test_staff_read_any_lesson_without_enrolling(app, client, alpha, learner, sign_in):
+    sign_in(learner("instructor"))
     response = client.get("/courses/alpha/lessons/third")
     assert response.status_code == 200 and "progress is not recorded" in response.get_data(as_text=True)
 
 
-def test_mark_done_and_dashboard_progress(app, client, alpha, learner, act_as):
+def test_mark_done_and_dashboard_progress(app, client, alpha, learner, sign_in):
     user = learner()
-    act_as(user)
+    sign_in(user)
     assert client.get("/dashboard").status_code == 200
     _enrol(client)
     response = _done(client, "first")
@@ -144,18 +144,18 @@ def test_mark_done_and_dashboard_progress(app, client, alpha, learner, act_as):
     assert "1 of 3 lessons done" in course_html
 
 
-def test_dashboard_shows_only_own_courses(app, client, alpha, learner, act_as):
+def test_dashboard_shows_only_own_courses(app, client, alpha, learner, sign_in):
     other = learner()
     db.session.add(Enrolment(user_id=other.id, course_id=alpha.id))
     db.session.commit()
-    act_as(learner())
+    sign_in(learner())
     html = client.get("/dashboard").get_data(as_text=True)
     assert "not enrolled in any course" in html
     assert client.get("/dashboard").status_code == 200
 
 
-def test_translated_content_falls_back_to_english(app, client, alpha, learner, act_as):
-    act_as(learner())
+def test_translated_content_falls_back_to_english(app, client, alpha, learner, sign_in):
+    sign_in(learner())
     _enrol(client)
     with client.session_transaction() as session:
         session["locale"] = "zh_Hant"
@@ -171,8 +171,8 @@ def test_translated_content_falls_back_to_english(app, client, alpha, learner, a
     assert "Alpha course" in client.get("/courses/alpha").get_data(as_text=True)
 
 
-def test_quiz_link_when_quiz_pages_exist(app, client, alpha, learner, act_as):
-    act_as(learner())
+def test_quiz_link_when_quiz_pages_exist(app, client, alpha, learner, sign_in):
+    sign_in(learner())
     _enrol(client)
     _done(client, "first")
     _done(client, "second")
@@ -183,9 +183,9 @@ def test_quiz_link_when_quiz_pages_exist(app, client, alpha, learner, act_as):
     assert "Check" in html
 
 
-def test_retired_course_stays_open_to_its_learners(app, client, alpha, learner, act_as):
+def test_retired_course_stays_open_to_its_learners(app, client, alpha, learner, sign_in):
     user = learner()
-    act_as(user)
+    sign_in(user)
     _enrol(client)
     _done(client, "first")
     alpha.archived = True
@@ -193,6 +193,6 @@ def test_retired_course_stays_open_to_its_learners(app, client, alpha, learner, 
     html = client.get("/courses/alpha").get_data(as_text=True)
     assert "has been retired" in html and "Enrol in this course" not in html
     assert client.get("/courses/alpha/lessons/second").status_code == 200
-    act_as(learner())
+    sign_in(learner())
     assert client.get("/courses/alpha").status_code == 404
     assert client.get("/courses/alpha/lessons/first").status_code == 404

@@ -48,8 +48,8 @@ def lab_results(app):
     sources.remove(source)
 
 
-def _enrol_and_read_all(client, act_as, user):
-    act_as(user)
+def _enrol_and_read_all(client, sign_in, user):
+    sign_in(user)
     page = client.get("/courses/alpha").get_data(as_text=True)
     client.post("/courses/alpha/enrol", data={"csrf_token": form_token(page)})
     for lesson in ("first", "second", "third"):
@@ -67,9 +67,9 @@ def _pass_quiz(app, user_id: int, percent: float = 80.0) -> None:
     db.session.commit()
 
 
-def test_course_completes_when_lessons_done_and_quiz_passed(app, client, alpha, learner, act_as, completions):
+def test_course_completes_when_lessons_done_and_quiz_passed(app, client, alpha, learner, sign_in, completions):
     user = learner()
-    act_as(user)
+    sign_in(user)
     page = client.get("/courses/alpha").get_data(as_text=True)
     client.post("/courses/alpha/enrol", data={"csrf_token": form_token(page)})
     _pass_quiz(app, user.id, percent=40)  # a failed attempt does not count
@@ -91,11 +91,11 @@ def test_course_completes_when_lessons_done_and_quiz_passed(app, client, alpha, 
     assert check_completion(user.id, alpha.id) is False and len(completions) == 1  # recorded once
 
 
-def test_lab_requirement_uses_completion_sources(app, client, alpha, learner, act_as, completions, lab_results):
+def test_lab_requirement_uses_completion_sources(app, client, alpha, learner, sign_in, completions, lab_results):
     alpha.modules[1].labs = ["oee-shift"]
     db.session.commit()
     user = learner()
-    _enrol_and_read_all(client, act_as, user)
+    _enrol_and_read_all(client, sign_in, user)
     _pass_quiz(app, user.id)
     assert completions == []  # the lab is still missing
     progress = queries.course_progress(user.id, alpha)
@@ -118,12 +118,12 @@ def test_lab_requirement_uses_completion_sources(app, client, alpha, learner, ac
     assert evidence["quiz"]["slug"] == "check"
 
 
-def test_completion_criteria_can_skip_quizzes(app, client, course_tree, imported, learner, act_as, completions):
+def test_completion_criteria_can_skip_quizzes(app, client, course_tree, imported, learner, sign_in, completions):
     course_tree.edit("alpha", "course.yaml", "translations:\n", "completion: {lessons: all, quizzes: none}\n"
                                                                  "translations:\n")
     imported()
     user = learner()
-    _enrol_and_read_all(client, act_as, user)
+    _enrol_and_read_all(client, sign_in, user)
     assert len(completions) == 1 and completions[0]["evidence"] == []
 
 
@@ -136,9 +136,9 @@ def test_not_enrolled_never_completes(app, alpha, learner, completions):
     assert check_completion(user.id, alpha.id) is False and completions == []
 
 
-def test_queries_for_other_packages(app, client, alpha, learner, act_as):
+def test_queries_for_other_packages(app, client, alpha, learner, sign_in):
     user, other = learner(), learner()
-    act_as(user)
+    sign_in(user)
     page = client.get("/courses/alpha").get_data(as_text=True)
     client.post("/courses/alpha/enrol", data={"csrf_token": form_token(page)})
     assert queries.is_enrolled(user.id, "alpha") and not queries.is_enrolled(other.id, "alpha")

@@ -36,9 +36,9 @@ def counted(app):
 
 
 @pytest.fixture
-def enrolled(app, client, imported, learner, act_as):
+def enrolled(app, client, imported, learner, sign_in):
     imported()
-    act_as(learner())
+    sign_in(learner())
     token = form_token(client.get("/courses/alpha").get_data(as_text=True))
     assert client.post("/courses/alpha/enrol", data={"csrf_token": token}).status_code == 302
     return client
