@@ -147,6 +147,14 @@ def _apply_course(spec: CourseSpec, position: int | None, now) -> tuple[Course, 
     return course, action
 
 
+def _attach(child: Lesson | Quiz, module: Module, collection: str) -> None:
+    """Put a lesson or quiz in `module`; a re-import may move it from another module of the course."""
+    if child.module is not module:
+        if child.module is not None:
+            getattr(child.module, collection).remove(child)
+        getattr(module, collection).append(child)
+
+
 def _apply_module(module: Module, spec: ModuleSpec, position: int, lessons: dict[str, Lesson],
                   quizzes: dict[str, Quiz], used_quizzes: set[int]) -> None:
     module.title, module.summary, module.position = spec.title, spec.summary, position
@@ -156,10 +164,7 @@ def _apply_module(module: Module, spec: ModuleSpec, position: int, lessons: dict
         lesson = lessons.pop(lesson_spec.slug, None)
         if lesson is None:
             lesson = Lesson(slug=lesson_spec.slug)
-        if lesson.module is not module:
-            if lesson.module is not None:
-                lesson.module.lessons.remove(lesson)
-            module.lessons.append(lesson)
+        _attach(lesson, module, "lessons")
         lesson.title, lesson.position, lesson.minutes = lesson_spec.title, index, lesson_spec.minutes
         lesson.body_markdown, lesson.body_html = lesson_spec.body_markdown, lesson_spec.body_html
         lesson.translations, lesson.archived = dict(lesson_spec.translations), False
@@ -167,10 +172,7 @@ def _apply_module(module: Module, spec: ModuleSpec, position: int, lessons: dict
         quiz = quizzes.pop(quiz_spec.slug, None)
         if quiz is None:
             quiz = Quiz(slug=quiz_spec.slug)
-        if quiz.module is not module:
-            if quiz.module is not None:
-                quiz.module.quizzes.remove(quiz)
-            module.quizzes.append(quiz)
+        _attach(quiz, module, "quizzes")
         _apply_quiz(quiz, quiz_spec, index, quiz.id in used_quizzes if quiz.id else False)
 
 
