@@ -51,6 +51,10 @@ DEFAULTS: dict[str, Any] = {
     "COURSES_DIR": "",
     "WTF_CSRF_ENABLED": True,
     "WTF_CSRF_TIME_LIMIT": None,
+    # Public pages for anonymous visitors are kept in memory per content generation (lms/core/page_cache.py);
+    # a re-import is seen by every worker within PAGE_CACHE_CHECK_SECONDS (0 in tests: at once).
+    "PAGE_CACHE_ENABLED": True,
+    "PAGE_CACHE_CHECK_SECONDS": 1.0,
     "TESTING": False,
 }
 
@@ -58,7 +62,8 @@ _INT_KEYS = {"LMS_PORT", "PROXY_FIX_X_FOR", "MAX_CONTENT_LENGTH", "SMTP_PORT", "
              "LOGIN_FAILURES_PER_ACCOUNT", "LOGIN_FAILURES_PER_ACCOUNT_IP", "LOGIN_FAILURES_PER_IP",
              "LOGIN_WINDOW_SECONDS", "RESET_REQUESTS_PER_ACCOUNT", "RESET_REQUESTS_PER_IP"}
 _BOOL_KEYS = {"SESSION_COOKIE_SECURE", "SESSION_COOKIE_HTTPONLY", "REMEMBER_COOKIE_SECURE",
-              "REMEMBER_COOKIE_HTTPONLY", "SMTP_STARTTLS", "WTF_CSRF_ENABLED", "TESTING"}
+              "REMEMBER_COOKIE_HTTPONLY", "SMTP_STARTTLS", "WTF_CSRF_ENABLED", "TESTING", "PAGE_CACHE_ENABLED"}
+_FLOAT_KEYS = {"PAGE_CACHE_CHECK_SECONDS"}
 # Environment variable -> setting. NIA_<KEY> works for every key; these are the conventional aliases.
 _ENV_ALIASES = {"DATABASE_URL": "SQLALCHEMY_DATABASE_URI", "NIA_DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
                 "NIA_SECRET_KEY": "SECRET_KEY", "NIA_LMS_PORT": "LMS_PORT"}
@@ -72,6 +77,11 @@ def _coerce(key: str, value: Any) -> Any:
             return int(str(value).strip())
         except ValueError:
             raise ConfigError(f"{key} must be a whole number, got {value!r}") from None
+    if key in _FLOAT_KEYS and not isinstance(value, (int, float)):
+        try:
+            return float(str(value).strip())
+        except ValueError:
+            raise ConfigError(f"{key} must be a number, got {value!r}") from None
     if key in _BOOL_KEYS and not isinstance(value, bool):
         text = str(value).strip().lower()
         if text in _TRUE:
@@ -165,6 +175,8 @@ def _validate(settings: dict[str, Any]) -> dict[str, Any]:
     if not settings["COURSES_DIR"]:
         settings["COURSES_DIR"] = str(Path(__file__).resolve().parent.parent / "courses")
     settings["TESTING"] = settings["TESTING"] or env == "testing"
+    if settings["PAGE_CACHE_CHECK_SECONDS"] < 0:
+        raise ConfigError("PAGE_CACHE_CHECK_SECONDS must be 0 or more")
     settings.setdefault("API_TITLE", "NI Academy API")
     settings.setdefault("API_VERSION", "v1")
     settings.setdefault("OPENAPI_VERSION", "3.0.3")

@@ -66,6 +66,7 @@ def app_config(tmp_path_factory, database_url) -> dict:
         "MAIL_BACKEND": "file",
         "MAIL_FILE_DIR": str(instance / "mail"),
         "LOGIN_FAILURES_PER_IP": 200,
+        "PAGE_CACHE_CHECK_SECONDS": 0,  # tests change content between requests: see it at once
     }
 
 

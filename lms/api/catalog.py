@@ -7,6 +7,7 @@ from flask import abort, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from ..core.page_cache import shared_page
 from ..extensions import db
 from ..learning import queries as learning
 from ..models import Course, Role, User
@@ -58,6 +59,7 @@ def _page(items: list, pagination_parameters) -> list:
 
 
 @blp.route("/courses", methods=["GET"])
+@shared_page
 @blp.doc(security=OPTIONAL_AUTH)
 @blp.response(200, CourseSummarySchema(many=True))
 @blp.alt_response(401, response="UNAUTHORIZED", description="A token was sent and is not valid")
@@ -70,6 +72,7 @@ def list_courses(pagination_parameters):
 
 
 @blp.route("/courses/<slug>", methods=["GET"])
+@shared_page
 @blp.doc(security=OPTIONAL_AUTH)
 @blp.response(200, CourseDetailSchema)
 @blp.alt_response(401, response="UNAUTHORIZED", description="A token was sent and is not valid")

@@ -6,12 +6,14 @@ from flask_login import current_user
 from werkzeug.exceptions import BadRequest
 
 from ..extensions import db
+from .page_cache import shared_page
 from .urls import safe_next
 
 bp = Blueprint("core", __name__)
 
 
 @bp.get("/")
+@shared_page
 def index():
     if current_user.is_authenticated and "learning.dashboard" in current_app.view_functions:
         return redirect(url_for("learning.dashboard"))

@@ -1,7 +1,7 @@
 """Permission decorators for learning pages: who may open a course and its lessons."""
 from __future__ import annotations
 
-from functools import wraps
+from functools import partial, wraps
 from typing import Callable
 
 from flask import abort, render_template
@@ -11,12 +11,14 @@ from flask_login import current_user, login_required
 from . import queries
 
 
-def course_visible(view: Callable) -> Callable:
-    """Loads `slug` as `course`: 404 for unknown slugs, and for retired courses unless staff or enrolled."""
+def course_visible(view: Callable, *, read_only: bool = False) -> Callable:
+    """Loads `slug` as `course`: 404 for unknown slugs, and for retired courses unless staff or enrolled.
+    `read_only` views get the shared snapshot of the course (no query per request) instead of the row."""
+    load = queries.course_for_reading if read_only else queries.course_by_slug
 
     @wraps(view)
     def wrapped(slug: str, *args, **kwargs):
-        course = queries.course_by_slug(slug)
+        course = load(slug)
         if course is None:
             abort(404)
         if course.archived and not _is_staff() and not (
@@ -32,7 +34,7 @@ def lesson_access(view: Callable) -> Callable:
 
     @wraps(view)
     @login_required
-    @course_visible
+    @partial(course_visible, read_only=True)
     def wrapped(course, lesson_slug: str, *args, **kwargs):
         lesson = queries.lesson_by_slug(course, lesson_slug)
         if lesson is None:

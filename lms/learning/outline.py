@@ -13,7 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, g, has_app_context
+from sqlalchemy import select
 
+from ..core.page_cache import content_generation
+from ..extensions import db
 from ..models import Course
 
 MAX_VERSIONS = 64
@@ -106,7 +109,7 @@ def _cached(key: tuple, course: Course) -> tuple[ModuleView, ...]:
         if found is not None:
             cache.versions.move_to_end(key)
             return found
-    built = _snapshot(course)
+    built = _snapshot(course if isinstance(course, Course) else db.session.get(Course, course.id))
     with cache.lock:
         for old in [k for k in cache.versions if k[0] == course.id]:  # a new version replaces the old one
             del cache.versions[old]
@@ -114,3 +117,42 @@ def _cached(key: tuple, course: Course) -> tuple[ModuleView, ...]:
         while len(cache.versions) > MAX_VERSIONS:
             cache.versions.popitem(last=False)
     return built
+
+
+@dataclass(eq=False, slots=True)
+class CourseView:
+    """A course row as read-only data, shared between requests: lesson pages need no course query per request."""
+    id: int
+    slug: str
+    title: str
+    summary: str
+    level: str
+    hours: float
+    position: int
+    prerequisites: tuple[str, ...]
+    completion: dict[str, Any]
+    achievement: dict[str, Any]
+    translations: dict[str, Any]
+    recertify_months: int | None
+    archived: bool
+    content_hash: str
+    imported_at: Any
+
+
+def course_view(slug: str) -> CourseView | None:
+    """The course named `slug` as of the current content generation (see lms.core.page_cache)."""
+    cache: dict = current_app.extensions.setdefault("nia.learning.courses", {})
+    key = (slug, content_generation())
+    found = cache.get(key)
+    if found is None:
+        row = db.session.scalar(select(Course).where(Course.slug == slug))
+        if row is None or not row.content_hash:
+            return None
+        found = CourseView(row.id, row.slug, row.title, row.summary, row.level, row.hours, row.position,
+                           tuple(row.prerequisites or ()), dict(row.completion or {}), dict(row.achievement or {}),
+                           dict(row.translations or {}), row.recertify_months, bool(row.archived),
+                           row.content_hash, row.imported_at)
+        if len(cache) > MAX_VERSIONS:
+            cache.clear()
+        cache[key] = found
+    return found

@@ -43,6 +43,11 @@ def course_by_slug(slug: str) -> Course | None:
     return db.session.scalar(select(Course).where(Course.slug == slug))
 
 
+def course_for_reading(slug: str):
+    """The course as a shared read-only snapshot when it was imported (the usual case), else its row."""
+    return outline.course_view(slug) or course_by_slug(slug)
+
+
 def all_modules(course: Course) -> list:
     """Every module in order (archived too): the cached snapshot of imported content, else the relationship."""
     cached = outline.modules(course)

@@ -12,6 +12,7 @@ from ..content.importer import assets_root
 from ..content.markdown import ASSET_EXTENSIONS
 from ..core.decorators import public, trainee_required
 from ..core.exceptions import UserError
+from ..core.page_cache import render_personal, shared_page
 from ..extensions import db
 from . import operations, queries
 from .access import course_visible, lesson_access
@@ -22,6 +23,7 @@ ASSET_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sand
 
 @bp.get("/courses")
 @public
+@shared_page
 def catalog():
     staff = current_user.is_authenticated and current_user.is_staff
     courses = queries.catalog(include_archived=staff)
@@ -32,6 +34,7 @@ def catalog():
 
 @bp.get("/courses/<slug>")
 @public
+@shared_page
 @course_visible
 def course(course):
     user_id = current_user.id if current_user.is_authenticated else None
@@ -69,10 +72,10 @@ def enrol(course):
 def lesson(course, lesson, progress):
     order = [x for m in queries.active_modules(course) for x in queries.active_lessons(m)]
     index = order.index(lesson)
-    return render_template("learning/lesson.html", course=course, lesson=lesson, progress=progress,
-                           previous=order[index - 1] if index else None,
-                           next=order[index + 1] if index + 1 < len(order) else None,
-                           done=lesson.id in progress["done_lesson_ids"])
+    done = lesson.id in progress["done_lesson_ids"]
+    return render_personal("learning/lesson.html", (lesson.id, done, progress["enrolled"]), course=course,
+                           lesson=lesson, progress=progress, previous=order[index - 1] if index else None,
+                           next=order[index + 1] if index + 1 < len(order) else None, done=done)
 
 
 @bp.post("/courses/<slug>/lessons/<lesson_slug>/done")

@@ -1,0 +1,147 @@
+"""Shared-page cache: a public page is the same for every anonymous visitor of one locale until course content is
+imported again, so it is rendered once per process and content generation and then served from memory (what a
+reverse proxy's micro-cache would do, without needing one).
+
+Only requests that carry no session cookie and no Authorization header are served from or stored in the cache:
+such a visitor cannot be signed in and has no flashed messages, so nothing personal can enter a cached page.
+The content generation is a fingerprint of the courses table, read at most every PAGE_CACHE_CHECK_SECONDS per
+process; after `courses import` every worker serves the new content within that many seconds.
+"""
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from functools import wraps
+from typing import Callable
+
+from flask import Response, current_app, make_response, request
+from flask_babel import get_locale
+from jinja2.filters import do_urlencode
+from markupsafe import escape
+from sqlalchemy import func, select
+
+from ..extensions import db
+
+MAX_ENTRIES = 512
+_STORED_STATUSES = frozenset({200})
+_DROPPED_HEADERS = frozenset({"set-cookie", "content-length"})
+
+
+class _Store:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.pages: OrderedDict[tuple, tuple[bytes, int, list[tuple[str, str]]]] = OrderedDict()
+        self.generation: tuple | None = None
+        self.checked_at = float("-inf")
+
+
+def _store() -> _Store:
+    return current_app.extensions.setdefault("nia.page_cache", _Store())
+
+
+def content_generation() -> tuple:
+    """Fingerprint of the imported content (course count, newest import, archived count), cached briefly."""
+    from ..models import Course
+
+    store = _store()
+    now = time.monotonic()
+    if now - store.checked_at < current_app.config["PAGE_CACHE_CHECK_SECONDS"] and store.generation is not None:
+        return store.generation
+    row = db.session.execute(select(func.count(Course.id), func.max(Course.imported_at),
+                                    func.sum(Course.archived.cast(db.Integer)))).one()
+    generation = tuple(row)
+    with store.lock:
+        if generation != store.generation:
+            store.pages.clear()
+            store.generation = generation
+        store.checked_at = now
+    return generation
+
+
+def _cacheable_request() -> bool:
+    return (request.method in ("GET", "HEAD") and current_app.config["PAGE_CACHE_ENABLED"]
+            and current_app.config["SESSION_COOKIE_NAME"] not in request.cookies
+            and "Authorization" not in request.headers)
+
+
+def shared_page(view: Callable) -> Callable:
+    """Serve this public view from the shared-page cache when the visitor is anonymous without a session."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not _cacheable_request():
+            return _vary(make_response(view(*args, **kwargs)))
+        key = (request.endpoint, request.full_path, str(get_locale() or ""), content_generation())
+        store = _store()
+        found = store.pages.get(key)
+        if found is not None:
+            body, status, headers = found
+            return Response(body, status, headers)
+        response = _vary(make_response(view(*args, **kwargs)))
+        if response.status_code in _STORED_STATUSES and not response.direct_passthrough:
+            headers = [(k, v) for k, v in response.headers.items() if k.lower() not in _DROPPED_HEADERS]
+            with store.lock:
+                store.pages[key] = (response.get_data(), response.status_code, headers)
+                while len(store.pages) > MAX_ENTRIES:
+                    store.pages.popitem(last=False)
+        return response
+
+    return wrapped
+
+
+def _vary(response: Response) -> Response:
+    """The page differs by language and by who is signed in: tell shared caches downstream."""
+    response.vary.update(("Accept-Language", "Cookie"))
+    return response
+
+
+# --- Signed-in pages: rendered once per shape, with the visitor's own parts punched in per request -------------
+
+_HOLE = "niahole" + secrets.token_hex(8)  # letters and digits only: unchanged by HTML escaping and URL quoting
+_NAME, _CSRF, _HERE = _HOLE + "name", _HOLE + "csrf", _HOLE + "here"
+
+
+class _VisitorStandIn:
+    """What base.html reads of current_user while a shared copy is rendered: the name is a hole."""
+
+    is_authenticated, is_anonymous = True, False
+
+    def __init__(self, user) -> None:
+        self.is_staff, self.is_admin, self.name = bool(user.is_staff), bool(user.is_admin), _NAME
+
+
+class _RequestStandIn:
+    """What templates read of `request` while a shared copy is rendered: the URL is a hole."""
+
+    def __init__(self, real) -> None:
+        self.endpoint, self.script_root, self.full_path = real.endpoint, real.script_root, _HERE
+
+
+def render_personal(template: str, shape: tuple, **context) -> str:
+    """render_template for a signed-in page whose HTML depends only on `shape` (everything about the visitor the
+    page shows, e.g. lesson done or not), the locale, the visitor's audience (trainee/staff/admin navigation) and
+    the imported content; the visitor's name, CSRF token and the page's own URL are filled in per request.
+    Falls back to a plain render when messages are waiting to be flashed or the cache is off."""
+    from flask import render_template, session
+    from flask_login import current_user
+    from flask_wtf.csrf import generate_csrf
+
+    user = current_user._get_current_object()
+    if not current_app.config["PAGE_CACHE_ENABLED"] or session.get("_flashes") or not user.is_authenticated:
+        return render_template(template, **context)
+    key = ("personal", template, shape, request.endpoint, request.script_root, str(get_locale() or ""),
+           bool(user.is_staff), bool(user.is_admin), content_generation())
+    store = _store()
+    shared = store.pages.get(key)
+    if shared is None:
+        shared = render_template(template, current_user=_VisitorStandIn(user), request=_RequestStandIn(request),
+                                 csrf_token=lambda: _CSRF, **context)
+        with store.lock:
+            store.pages[key] = shared
+            while len(store.pages) > MAX_ENTRIES:
+                store.pages.popitem(last=False)
+    return (shared.replace(_NAME, str(escape(user.name)))
+            .replace(_CSRF, generate_csrf())
+            .replace(_HERE, do_urlencode(request.full_path.rstrip("?"))))
