@@ -180,3 +180,36 @@ def test_client_from_settings_needs_no_registration(app_config):
     finally:
         dispose(settings_app)
     assert response.status_code == 302 and "/accounts/login" in response.headers["Location"]
+
+
+def test_expired_codes_and_tokens_are_purged(app, client, signed_in, hub_client, pkce):
+    """Old rows go with the next login (no cron job needed) and with `flask oidc purge`; live ones stay."""
+    from sqlalchemy import func, select, update
+
+    from lms.extensions import db
+    from lms.oidc.models import AccessToken, AuthorizationCode
+
+    def counts():
+        return (db.session.scalar(select(func.count(AuthorizationCode.id))),
+                db.session.scalar(select(func.count(AccessToken.id))))
+
+    code = _code(client, hub_client, pkce)
+    assert _token(client, *hub_client, code, pkce[0]).status_code == 200
+    with app.app_context():
+        assert counts() == (1, 1)
+        two_days_ago = 2 * 24 * 3600
+        db.session.execute(update(AuthorizationCode).values(expires_at=AuthorizationCode.expires_at - two_days_ago))
+        db.session.execute(update(AccessToken).values(issued_at=AccessToken.issued_at - two_days_ago))
+        db.session.commit()
+    code = _code(client, hub_client, pkce)  # a new login purges what expired more than a day ago
+    with app.app_context():
+        assert counts() == (1, 0)
+        db.session.execute(update(AuthorizationCode).values(expires_at=AuthorizationCode.expires_at - 7200))
+        db.session.commit()
+    kept = app.test_cli_runner().invoke(args=["oidc", "purge"])
+    assert kept.exit_code == 0 and "deleted 0 expired authorization code(s)" in kept.output
+    purged = app.test_cli_runner().invoke(args=["oidc", "purge", "--keep-hours", "1"])
+    assert purged.exit_code == 0 and "deleted 1 expired authorization code(s)" in purged.output, purged.output
+    with app.app_context():
+        assert counts() == (0, 0)
+    assert app.test_cli_runner().invoke(args=["oidc", "purge", "--keep-hours", "-1"]).exit_code == 2

@@ -28,4 +28,17 @@ def register_cli(app: Flask) -> None:
         click.echo(f"client_secret: {new_secret}")
         click.echo(f"redirect_uris: {' '.join(client.redirect_uris)}")
 
+    @group.command("purge")
+    @click.option("--keep-hours", type=click.IntRange(min=0), default=24, show_default=True,
+                  help="Keep rows that expired less than this long ago.")
+    def purge(keep_hours):
+        """Delete expired authorization codes and access tokens (also done with every new login)."""
+        from lms.extensions import db
+
+        from .operations import purge_expired
+
+        codes, tokens = purge_expired(keep_s=keep_hours * 3600)
+        db.session.commit()
+        click.echo(f"deleted {codes} expired authorization code(s) and {tokens} expired access token(s)")
+
     app.cli.add_command(group)

@@ -81,6 +81,9 @@ class CodeGrant(grants.AuthorizationCodeGrant):
             nonce=data.get("nonce"), code_challenge=data.get("code_challenge"),
             code_challenge_method=data.get("code_challenge_method"),
             expires_at=int(time.time()) + int(current_app.config["OIDC_CODE_TTL"])))
+        from .operations import purge_expired  # operations imports this module
+
+        purge_expired()
         db.session.commit()
 
     def query_authorization_code(self, code: str, client):
