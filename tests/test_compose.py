@@ -95,7 +95,9 @@ def test_every_service_has_a_healthcheck_or_is_a_one_shot_job(compose):
                  if cond.get("condition") == "service_completed_successfully"}
     for name, service in services.items():
         check = service.get("healthcheck") or {}
-        if check.get("disable"):
+        if service.get("profiles") == ["build"]:  # an image to build (the learners'), never started by `up`
+            assert service.get("build") and service.get("image"), f"{name}: build-only service without build/image"
+        elif check.get("disable"):
             # the only acceptable reason: a job that exits, which others wait for by its exit code
             assert name in completed and "restart" not in service, f"{name}: healthcheck disabled without reason"
         else:
@@ -163,3 +165,12 @@ def test_named_volumes_are_declared(compose):
             source = entry.split(":", 1)[0]
             if not source.startswith(("/", ".", "$")):
                 assert source in declared, f"{name} uses undeclared volume {source}"
+
+
+def test_hub_starts_the_learner_image_built_here(compose):
+    """DockerSpawner only starts an image: the one with virtual_lab and the MQTT libraries must be built by us."""
+    services = compose["services"]
+    learner = services["learner-image"]
+    assert learner["build"]["dockerfile"] == "docker/learner.Dockerfile"
+    assert (ROOT / learner["build"]["dockerfile"]).is_file()
+    assert services["jupyterhub"]["environment"]["NIA_HUB_DOCKER_IMAGE"].endswith(f":-{learner['image']}}}")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -82,21 +83,20 @@ def cmd_serve(args) -> int:
     from .service import LabService
 
     s = lab_settings.load()
-    broker = None if args.no_broker else start_broker(s)
-    token = s.control_token or _token_file(s)
-    service = LabService(s, default_speed=args.speed).start()
-    server = make_server(service, s.control_host, s.control_port, token)
-    serve_in_thread(server)
-    kind = broker.kind if broker else "external"
-    print(f"virtual lab: broker {kind} on {s.mqtt_host}:{s.mqtt_port}, control http://{s.control_host}:"
-          f"{s.control_port} (token in NIA_SIM_CONTROL_TOKEN or {s.state_dir / 'control-token'})", flush=True)
-    try:
-        _wait_for_signal()
-    finally:
-        server.shutdown()
-        service.close()
+    with contextlib.ExitStack() as started:  # a failed start stops what already runs (no orphaned broker)
+        broker = None if args.no_broker else start_broker(s)
         if broker:
-            broker.stop()
+            started.callback(broker.stop)
+        token = s.control_token or _token_file(s)
+        service = LabService(s, default_speed=args.speed).start()
+        started.callback(service.close)
+        server = make_server(service, s.control_host, s.control_port, token)
+        serve_in_thread(server)
+        started.callback(server.shutdown)
+        kind = broker.kind if broker else "external"
+        print(f"virtual lab: broker {kind} on {s.mqtt_host}:{s.mqtt_port}, control http://{s.control_host}:"
+              f"{s.control_port} (token in NIA_SIM_CONTROL_TOKEN or {s.state_dir / 'control-token'})", flush=True)
+        _wait_for_signal()
     return 0
 
 

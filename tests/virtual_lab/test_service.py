@@ -12,6 +12,8 @@ import virtual_lab
 from virtual_lab.broker.process import free_port
 from virtual_lab.control import ServiceClient, ServiceError, make_server, serve_in_thread
 from virtual_lab.service import LabService, LineError
+
+from tests.fixtures.virtual_lab import MOSQUITTO, has_mosquitto
 from virtual_lab.transport import MemoryBus, MemoryTransport
 
 TOKEN = "control-token-for-tests-0123456789"
@@ -143,3 +145,48 @@ def test_cli_scenarios_replay_and_ground_truth(tmp_path):
     assert truth.returncode == 0 and json.loads(truth.stdout)[0]["kind"] == "micro_stop"
     bad = run_cli("replay", "--scenario", "nope", "--seed", "1", "--trainee", "x", "--duration", "1")
     assert bad.returncode == 2 and "unknown scenario" in bad.stderr
+
+
+def _listening(port: int) -> bool:
+    import socket
+
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.mark.mosquitto
+@pytest.mark.skipif(not has_mosquitto, reason="mosquitto binary not installed")
+def test_failed_serve_start_leaves_no_broker_behind(tmp_path):
+    """A start that fails after the broker is up (here: a control token too short) stops that broker again
+    (mosquitto runs in its own session, so it would outlive the failed `serve`)."""
+    import os
+
+    mqtt_port, control_port = free_port(), free_port()
+    env = {**os.environ, "NIA_MQTT_PORT": str(mqtt_port), "NIA_SIM_CONTROL_PORT": str(control_port),
+           "NIA_LAB_STATE_DIR": str(tmp_path), "NIA_SIM_CONTROL_TOKEN": "short", "NIA_MQTT_BROKER": "mosquitto",
+           "NIA_MQTT_MOSQUITTO_BIN": MOSQUITTO}
+    done = subprocess.run([sys.executable, "-m", "virtual_lab", "serve"], capture_output=True, text=True,
+                          timeout=60, env=env)
+    assert done.returncode != 0
+    assert not _listening(mqtt_port), "the broker started before the failure is still running"
+
+
+@pytest.mark.mosquitto
+@pytest.mark.skipif(not has_mosquitto, reason="mosquitto binary not installed")
+def test_broker_refuses_a_port_someone_else_answers_on(tmp_path):
+    """Otherwise the readiness probe finds the other listener and a failed start looks like a success."""
+    import socket
+
+    from virtual_lab import settings
+    from virtual_lab.broker import start_broker
+
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        s = settings.load(mqtt_port=port, state_dir=tmp_path, credential_secret="x", mosquitto_bin=MOSQUITTO)
+        with pytest.raises(RuntimeError, match="already in use"):
+            start_broker(s, "mosquitto")

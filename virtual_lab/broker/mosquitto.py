@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .process import wait_port
+from .process import ensure_port_free, wait_port
 
 
 class MosquittoBroker:
@@ -55,6 +55,7 @@ class MosquittoBroker:
         os.replace(tmp, target)
 
     def start(self) -> "MosquittoBroker":
+        ensure_port_free(self.host, self.port)
         self.runtime = Path(tempfile.mkdtemp(prefix=f"nia-mosquitto-{self.port}-"))
         owner = self._owner()
         if owner:
@@ -74,6 +75,8 @@ class MosquittoBroker:
         log.close()
         try:
             wait_port(self.host, self.port, 10.0, self.process)
+            if self.process.poll() is not None:
+                raise RuntimeError(f"mosquitto exited with code {self.process.returncode} right after starting")
         except RuntimeError as error:
             tail = (self.state_dir / "mosquitto.log").read_text(errors="replace")[-800:]
             self.stop()
