@@ -14,6 +14,8 @@ RUN pip install --no-cache-dir -r requirements.txt
 # checked to resolve with jupyterhub 6.1.1 (`pip install --dry-run dockerspawner==14.0.0`).
 RUN pip install --no-cache-dir dockerspawner==14.0.0 docker==7.2.0 escapism==1.1.0
 COPY . .
+# The UI translation catalogues are committed as .po; the image carries them compiled (as `make translations`).
+RUN pybabel compile -d lms/translations
 # Directories that become named volumes: created here so new volumes start owned by the nia user.
 RUN useradd --create-home --uid 10001 nia \
  && mkdir -p /app/instance /app/var/lab /app/var/grading \

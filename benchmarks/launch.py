@@ -13,6 +13,7 @@ so each click also starts the trainee's line and registers the trainee's MQTT cr
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import sys
@@ -122,6 +123,7 @@ def _run(args, root: Path, lab_config: dict) -> int:
             db.session.commit()
         lab_path, srv = f"/launch/{TEST_COURSE}/{TEST_LAB}", server_name(TEST_COURSE, TEST_LAB)
         _baseline(stack, "warmup")  # first spawn pays imports and disk cache; not counted
+        load_before = os.getloadavg()[0]
         bare, ours = [], []
         for n in range(args.rounds):
             bare.append(_baseline(stack, f"bare{n}"))
@@ -131,6 +133,9 @@ def _run(args, root: Path, lab_config: dict) -> int:
         ratio = statistics.median(ours) / statistics.median(bare)
         print(f"median bare spawn {statistics.median(bare):.2f} s; median click->ready {statistics.median(ours):.2f} s")
         print(f"ratio click->ready / bare spawn = {ratio:.2f} (goal <= 1.2)")
+        # Both sides share the machine in alternating rounds, but a busy machine still widens the spread.
+        print(f"load average (1 min) {load_before:.2f} at the start, {os.getloadavg()[0]:.2f} at the end, "
+              f"on {os.cpu_count()} CPUs")
         failed = False
         return 0
     except Exception as error:  # a benchmark that cannot run says why, with the hub's last words

@@ -5,8 +5,10 @@ Chinese uses reportlab's built-in CID fonts (MSung-Light / STSong-Light): nothin
 from __future__ import annotations
 
 import io
+from datetime import date
 from typing import Any
 
+from babel.dates import format_date
 from reportlab.graphics import renderPDF
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.shapes import Drawing
@@ -18,19 +20,33 @@ from reportlab.pdfgen import canvas
 LANGUAGES = ("en", "zh_Hant", "zh_Hans")
 _FONTS = {"en": ("Helvetica", "Helvetica-Bold"), "zh_Hant": ("MSung-Light", "MSung-Light"),
           "zh_Hans": ("STSong-Light", "STSong-Light")}
-# The certificate text per language: a PDF is rendered for one language regardless of the viewer's locale.
-LABELS = {
-    "en": {"title": "Certificate of Completion", "certifies": "This certifies that", "completed":
-           "has successfully completed", "issued": "Issued", "valid_until": "Valid until", "id": "Credential ID",
-           "verify": "Verify at", "issuer": "Issuer", "revoked": "REVOKED", "suspended": "SUSPENDED",
-           "scan": "Scan to verify"},
-    "zh_Hant": {"title": "結業證書", "certifies": "茲證明", "completed": "已成功完成", "issued": "發出日期",
-                "valid_until": "有效期至", "id": "證書編號", "verify": "核實網址", "issuer": "發證機構",
-                "revoked": "已撤銷", "suspended": "已暫停", "scan": "掃描核實"},
-    "zh_Hans": {"title": "结业证书", "certifies": "兹证明", "completed": "已成功完成", "issued": "发出日期",
-                "valid_until": "有效期至", "id": "证书编号", "verify": "核实网址", "issuer": "发证机构",
-                "revoked": "已撤销", "suspended": "已暂停", "scan": "扫描核实"},
-}
+
+
+def N_(text: str) -> str:
+    """Marks a msgid for extraction; it is translated per PDF language by `certificate_text`."""
+    return text
+
+
+# The certificate text, from the UI catalogue (same words as the web pages): a PDF is rendered for one language
+# regardless of the viewer's locale.
+_LABELS = {"title": N_("Certificate of Completion"), "certifies": N_("This certifies that"),
+           "completed": N_("has successfully completed"), "issued": N_("Issued"), "valid_until": N_("Valid until"),
+           "id": N_("Credential ID"), "verify": N_("Verify at"), "issuer": N_("Issuer"), "revoked": N_("REVOKED"),
+           "suspended": N_("SUSPENDED"), "scan": N_("Scan to verify")}
+
+
+def certificate_text(language: str) -> dict[str, str]:
+    from lms.core.i18n import catalogue
+
+    translations = catalogue(language)
+    return {key: translations.ugettext(msgid) for key, msgid in _LABELS.items()}
+
+
+def _date(value: str, language: str) -> str:
+    """An ISO timestamp of the credential as a long date in the PDF's language ("5 January 2025", "2025年1月5日")."""
+    return format_date(date.fromisoformat(value[:10]), "long", locale=language)
+
+
 _registered = False
 
 
@@ -47,7 +63,7 @@ def render(document: dict[str, Any], verify_url: str, language: str = "en", stat
     if language not in LANGUAGES:
         raise ValueError(f"unsupported language {language!r}")
     _register_fonts()
-    labels, (regular, bold) = LABELS[language], _FONTS[language]
+    labels, (regular, bold) = certificate_text(language), _FONTS[language]
     width, height = landscape(A4)
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=(width, height), invariant=1)
@@ -68,9 +84,10 @@ def render(document: dict[str, Any], verify_url: str, language: str = "en", stat
     pdf.setFont(bold, 22)
     pdf.drawCentredString(width / 2, height - 275, str(document["credentialSubject"]["achievement"]["name"])[:70])
     pdf.setFont(regular, 11)
-    lines = [f"{labels['issuer']}: {issuer.get('name', '')}", f"{labels['issued']}: {document['validFrom'][:10]}"]
+    lines = [f"{labels['issuer']}: {issuer.get('name', '')}",
+             f"{labels['issued']}: {_date(document['validFrom'], language)}"]
     if "validUntil" in document:
-        lines.append(f"{labels['valid_until']}: {document['validUntil'][:10]}")
+        lines.append(f"{labels['valid_until']}: {_date(document['validUntil'], language)}")
     lines += [f"{labels['id']}: {document['id']}", f"{labels['verify']}: {verify_url}"]
     y = 150
     for line in lines:

@@ -59,7 +59,7 @@ def build_command(target: str | None, force: bool) -> None:
 @with_appcontext
 def check_command(path: Path) -> None:
     """Check lab folders without touching the database: PATH is a lab, a course or a courses folder."""
-    from . import labspec, operations
+    from . import labspec, operations, sandbox
     from .facade import BuildError, CourseGrader
 
     if (path / "lab.yaml").is_file():
@@ -76,7 +76,8 @@ def check_command(path: Path) -> None:
             try:
                 spec = labspec.load_lab(directory)
                 grader = CourseGrader(Path(tmp) / course, course,
-                                      allow_unsafe=current_app.config["GRADING_ALLOW_UNSAFE"])
+                                      allow_unsafe=current_app.config["GRADING_ALLOW_UNSAFE"],
+                                      extra_ro=sandbox.extra_readonly_paths(Path(__file__).resolve().parent.parent))
                 env = {"NIA_LAB_SCENARIO": spec.scenario, "NIA_LAB_TRAINEE": "author",
                        "NIA_LAB_DURATION_S": str(spec.duration_s)}
                 outcome = grader.build(spec.slug, directory, spec.notebooks, seed=operations.AUTHOR_SEED, env=env,

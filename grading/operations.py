@@ -15,7 +15,7 @@ from typing import Any
 
 import nbformat
 from flask import current_app
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from sqlalchemy import select, update
 
 from lms.core.audit import record
@@ -252,10 +252,14 @@ def late_penalty(lab: Lab, submitted_at: datetime, score: float) -> tuple[float,
     policy = lab.late_policy or {}
     max_days = policy.get("max_days")
     if max_days is not None and days > max_days:
-        return score, _("Submitted %(d)s day(s) late, after the last accepted day: no marks.", d=days)
+        return score, ngettext("Submitted %(num)d day late, after the last accepted day: no marks.",
+                                "Submitted %(num)d days late, after the last accepted day: no marks.", days)
     percent = min(100.0, float(policy.get("per_day_percent", 0)) * days)
     penalty = round(score * percent / 100.0, 4)
-    return penalty, (_("Submitted %(d)s day(s) late: %(p)s%% deducted.", d=days, p=f"{percent:g}") if penalty else "")
+    if not penalty:
+        return penalty, ""
+    return penalty, ngettext("Submitted %(num)d day late: %(p)s%% deducted.",
+                             "Submitted %(num)d days late: %(p)s%% deducted.", days, p=f"{percent:g}")
 
 
 # -- jobs -----------------------------------------------------------------------------------------------

@@ -80,6 +80,7 @@ def run_job(job_id: int, worker: str | None = None) -> str:
                     submission_id=submission.id, score=grade.score, max_score=grade.max_score,
                     passed=grade.score >= queries.pass_points(lab))
     progress_changed.send(sender, user_id=submission.user_id, course_id=lab.course_id)
+    db.session.commit()  # what the receivers wrote: course completion and the certificate it issues
     return "graded"
 
 

@@ -52,7 +52,7 @@ def _persistent_dev_secret(instance: Path) -> str:
 
 def _init_extensions(app: Flask) -> None:
     from . import models  # noqa: F401 - registers tables
-    from .core.i18n import select_locale
+    from .core.i18n import init_i18n, select_locale
     from .extensions import api, babel, csrf, db, login_manager, migrate
 
     db.init_app(app)
@@ -60,6 +60,7 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(Path(__file__).parent / "translations"))
+    init_i18n(app)
     login_manager.init_app(app)
     api.init_app(app)
     app.extensions["nia.health"] = {}

@@ -78,7 +78,7 @@ def _tail(path: Path, lines: int = 25) -> str:
 def main() -> int:
     os.environ.setdefault("NIA_ENV", "development")
     os.environ["PATH"] = f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
-    log_dir = ROOT / "var" / "log"
+    log_dir = Path(os.environ.get("NIA_LOG_DIR") or ROOT / "var" / "log")  # tests run a private stack
     log_dir.mkdir(parents=True, exist_ok=True)
     running: list[tuple[Component, subprocess.Popen, Path]] = []
 

@@ -177,3 +177,165 @@ def test_hub_launcher_refuses_a_reserved_port(tmp_path):
                           timeout=60)
     assert done.returncode != 0 and "NIA_HUB_PORT=1883 collides" in done.stderr
     assert not (tmp_path / "secrets.json").exists()
+
+
+# --- submit from inside the lab (the hub is down here; the real hub cases are in tests/hub) -----------------------
+
+def _from_lab(client, token: str | None, path: str = "/launch/_lab/submit"):
+    headers = {"Accept": "application/json"}
+    if token is not None:
+        headers["Authorization"] = f"token {token}"
+    return client.post(path, headers=headers) if path.endswith("submit") else client.get(path, headers=headers)
+
+
+def test_in_lab_submit_without_a_valid_token_is_401_and_audited(client, app):
+    from lms.models import AuditEvent
+
+    for token in (None, "short", "has spaces and ; semicolons in it"):
+        response = _from_lab(client, token)
+        assert response.status_code == 401 and "Reopen the lab" in response.get_json()["title"]
+    assert _from_lab(client, None, "/launch/_lab/submissions/1").status_code == 401
+    with app.app_context():
+        assert db.session.query(AuditEvent).filter_by(action="lab.token_refused").count() == 4
+
+
+def test_in_lab_submit_with_the_hub_down_is_503(client):
+    response = _from_lab(client, "a" * 64)
+    assert response.status_code == 503 and "not reachable" in response.get_json()["title"]
+
+
+def test_refused_lab_tokens_are_rate_limited_per_address(client, app, monkeypatch):
+    monkeypatch.setitem(app.config, "HUB_LAB_TOKEN_FAILURES_PER_IP", 3)
+    assert [_from_lab(client, "bad").status_code for _ in range(3)] == [401, 401, 401]
+    blocked = _from_lab(client, "a" * 64)  # even a good-looking token is not checked with the hub now
+    assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) > 0
+    assert "Too many refused lab tokens" in blocked.get_json()["title"]
+
+
+def _past_submissions(app, user, seconds_ago: list[int]) -> None:
+    from datetime import timedelta
+
+    from lms.models import AuditEvent
+    from lms.models._types import utcnow
+
+    with app.app_context():
+        for ago in seconds_ago:
+            db.session.add(AuditEvent(action="lab.submitted", target=f"{TEST_COURSE}/{TEST_LAB}", actor_id=user.id,
+                                      at=utcnow() - timedelta(seconds=ago), detail={}))
+        db.session.commit()
+
+
+def test_submitting_again_straight_away_is_429_with_retry_after(client, app, trainee, csrf_token):
+    _past_submissions(app, trainee, [2])
+    response = client.post(LAB + "/submit", data={"csrf_token": csrf_token(LAB)},
+                           headers={"Accept": "application/json"})
+    assert response.status_code == 429 and "a moment ago" in response.get_json()["title"]
+    assert 1 <= int(response.headers["Retry-After"]) <= app.config["HUB_SUBMIT_MIN_INTERVAL"]
+    page = client.post(LAB + "/submit", data={"csrf_token": csrf_token(LAB)})
+    assert page.status_code == 429 and "a moment ago" in page.get_data(as_text=True)
+
+
+def test_hourly_submission_cap(client, app, trainee, csrf_token, monkeypatch):
+    monkeypatch.setitem(app.config, "HUB_SUBMITS_PER_HOUR", 3)
+    _past_submissions(app, trainee, [3000, 2000, 60])
+    response = client.post(LAB + "/submit", data={"csrf_token": csrf_token(LAB)},
+                           headers={"Accept": "application/json"})
+    assert response.status_code == 429 and "3 times in the last hour" in response.get_json()["title"]
+    assert 500 < int(response.headers["Retry-After"]) <= 600  # when the oldest leaves the hour
+
+
+def test_spec_tells_the_lab_where_the_lms_is(client, app, trainee, monkeypatch):
+    name = _launched(app, trainee)
+    assert _spec(client, app, f"u{trainee.id}", name).get_json()["environment"]["NIA_LMS_URL"] == "http://localhost"
+    monkeypatch.setitem(app.config, "HUB_LAB_LMS_URL", "http://lms.internal:8470")
+    env = _spec(client, app, f"u{trainee.id}", name).get_json()["environment"]
+    assert env["NIA_LMS_URL"] == "http://lms.internal:8470"
+    assert "JUPYTERHUB_API_TOKEN" not in env and not any("SECRET" in key for key in env)
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("HUB_LAB_LMS_URL", "ftp://lms", "HUB_LAB_LMS_URL must start with http"),
+    ("HUB_SUBMITS_PER_HOUR", "0", "HUB_SUBMITS_PER_HOUR must be at least 1"),
+    ("HUB_SUBMIT_MIN_INTERVAL", "soon", "HUB_SUBMIT_MIN_INTERVAL must be a whole number")])
+def test_bad_in_lab_settings_fail_loudly(app_config, key, value, message):
+    from lms.config import ConfigError
+
+    with pytest.raises(ConfigError, match=message):
+        build_lab_app({**app_config, key: value})
+
+
+# --- one seed source for the live line ("My line" page, lab launch) and grading's replay -----------------------
+
+@pytest.fixture
+def line_service(app, monkeypatch, tmp_path):
+    from virtual_lab.broker.process import free_port
+    from virtual_lab.control import make_server, serve_in_thread
+    from virtual_lab.service import LabService
+    from virtual_lab.transport import MemoryBus, MemoryTransport
+
+    bus, token = MemoryBus(), "seed-test-control-token-0123456789"
+    service = LabService(transport_factory=lambda line: MemoryTransport(line, bus), default_speed=20).start()
+    port = free_port()
+    server = make_server(service, "127.0.0.1", port, token)
+    serve_in_thread(server)
+    for key, value in (("LAB_SERVICE_URL", f"http://127.0.0.1:{port}"), ("LAB_SERVICE_TOKEN", token),
+                       ("LAB_STATE_DIR", str(tmp_path / "lab")), ("LAB_CREDENTIAL_SECRET", "seed-secret")):
+        monkeypatch.setitem(app.config, key, value)
+    yield service
+    server.shutdown()
+    server.server_close()
+    service.close()
+
+
+@pytest.fixture
+def grading_lab_row(app, grading_course_dir):
+    """The grading sample course imported (not built: seeds need no release), scenario normal-shift."""
+    from grading.models import Lab
+    from lms import signals
+    from lms.models import Course
+
+    with app.app_context():
+        course = Course(slug="grading-sample", title="Grading sample course")
+        db.session.add(course)
+        db.session.flush()
+        signals.course_imported.send(app, course_dir=grading_course_dir, course=course, session=db.session)
+        db.session.commit()
+        return db.session.scalar(db.select(Lab).where(Lab.slug == "oee-shift")).id
+
+
+def _my_line(client, csrf_token, scenario: str):
+    assert client.post("/lab/start", data={"scenario": scenario, "csrf_token": csrf_token("/lab/")}).status_code == 302
+
+
+def test_my_line_runs_a_labs_scenario_with_the_seed_grading_replays(client, app, make_user, login, csrf_token,
+                                                                    line_service, grading_lab_row, grading_enrol):
+    from grading import queries
+    from grading.models import Lab
+
+    trainee, other = grading_enrol(make_user("trainee")), grading_enrol(make_user("trainee"))
+    with app.app_context():
+        lab = db.session.get(Lab, grading_lab_row)
+        assert lab.scenario == "normal-shift"
+        expected = {user.id: queries.trainee_seed(lab, user.id) for user in (trainee, other)}
+    for user in (trainee, other):
+        login(user)
+        _my_line(client, csrf_token, "normal-shift")
+        client.post("/accounts/logout", data={"csrf_token": csrf_token("/lab/")})
+    seeds = {line["trainee"]: line["seed"] for line in line_service.lines()}
+    assert seeds == {f"u{user.id}": expected[user.id] for user in (trainee, other)}
+    assert expected[trainee.id] != expected[other.id]
+
+
+def test_a_scenario_no_lab_uses_gets_a_stable_private_seed(client, app, make_user, login, csrf_token, line_service,
+                                                           grading_lab_row, grading_enrol):
+    from lms.labs import line_seed
+
+    trainee = grading_enrol(make_user("trainee"))
+    login(trainee)
+    _my_line(client, csrf_token, "smoke")
+    first = line_service.lines()[0]["seed"]
+    _my_line(client, csrf_token, "smoke")
+    assert line_service.lines()[0]["seed"] == first
+    with app.app_context():
+        assert line_seed(trainee.id, "smoke") == first
+        assert line_seed(trainee.id + 1000, "smoke") != first  # another trainee's line differs

@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import queue
 import time
-import zlib
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -69,8 +68,12 @@ def _service():
     return ServiceClient(cfg["LAB_SERVICE_URL"], token, timeout=5)
 
 
-def seed_for(user_id: int) -> int:
-    return zlib.crc32(f"nia-lab-seed:{user_id}".encode())
+def seed_for(user_id: int, scenario: str) -> int:
+    """The same seed source as the lab launch and grading's replay (lms.labs.line_seed), so restarting a lab's
+    scenario here keeps the data the trainee's submission is graded on."""
+    from lms.labs import line_seed
+
+    return line_seed(user_id, scenario)
 
 
 def health() -> dict[str, Any]:
@@ -129,7 +132,7 @@ def start_own_line(user, scenario: str) -> tuple[bool, str]:
     if service is None:
         return False, _("The simulator service is not configured.")
     try:
-        service.start_line(trainee_name(user.id), scenario, seed_for(user.id))
+        service.start_line(trainee_name(user.id), scenario, seed_for(user.id, scenario))
     except ServiceError as error:
         current_app.logger.warning("start line for user %s failed: %s", user.id, error)
         return False, _("The line could not be started: the simulator service is unavailable.")

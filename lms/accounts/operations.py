@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import current_app, render_template, url_for
 from flask_babel import force_locale, get_locale
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -76,9 +76,11 @@ def create_user(email: str, password: str, *, name: str | None = None, role: str
     return user
 
 
-def register_user(name: str, email: str, password: str) -> User:
-    """Self-registration always creates a trainee."""
-    return create_user(email, password, name=name, role=Role.TRAINEE.value, actor_id=None)
+def register_user(name: str, email: str, password: str, locale: str | None = None) -> User:
+    """Self-registration always creates a trainee; a language the visitor picked before registering is kept."""
+    user = create_user(email, password, name=name, role=Role.TRAINEE.value, actor_id=None)
+    user.locale = locale if locale in current_app.config["LANGUAGES"] else None
+    return user
 
 
 def authenticate(email: str, password: str, ip: str | None) -> User:
@@ -87,9 +89,11 @@ def authenticate(email: str, password: str, ip: str | None) -> User:
     block = throttle.check(throttle.LOGIN, email, ip)
     if block is not None:
         record("login.blocked", email, scope=block.scope, retry_after=block.retry_after)
-        raise Blocked(_("Too many failed sign-in attempts. For your security, signing in to this account from "
-                        "here is paused for %(minutes)d minute(s). You can also reset your password.",
-                        minutes=block.minutes), block)
+        raise Blocked(ngettext("Too many failed sign-in attempts. For your security, signing in to this account "
+                               "from here is paused for %(num)d minute. You can also reset your password.",
+                               "Too many failed sign-in attempts. For your security, signing in to this account "
+                               "from here is paused for %(num)d minutes. You can also reset your password.",
+                               block.minutes), block)
     user = user_by_email(email)
     if user is None:
         burn_verify_time(password)
@@ -133,8 +137,10 @@ def request_password_reset(email: str, ip: str | None) -> None:
     block = throttle.check(throttle.RESET, email, ip)
     if block is not None:
         record("password.reset_blocked", email, scope=block.scope)
-        raise Blocked(_("Too many password reset requests. Please wait %(minutes)d minute(s) and check your "
-                        "inbox and spam folder for the email we already sent.", minutes=block.minutes), block)
+        raise Blocked(ngettext("Too many password reset requests. Please wait %(num)d minute and check your inbox "
+                               "and spam folder for the email we already sent.",
+                               "Too many password reset requests. Please wait %(num)d minutes and check your inbox "
+                               "and spam folder for the email we already sent.", block.minutes), block)
     throttle.note(throttle.RESET, email, ip)
     user = user_by_email(email)
     record("password.reset_requested", email, actor_id=user.id if user else None, known=user is not None)

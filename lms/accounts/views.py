@@ -1,8 +1,8 @@
 """Account pages: register, log in/out, password reset, profile with personal access tokens."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _, refresh
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..core.audit import client_ip
@@ -79,7 +79,8 @@ def register():
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            user = operations.register_user(form.name.data, form.email.data, form.password.data)
+            user = operations.register_user(form.name.data, form.email.data, form.password.data,
+                                            session.get("locale"))
         except UserError as error:
             db.session.rollback()
             _show_error(form, error)
@@ -145,6 +146,8 @@ def update_profile():
         return _profile_page(400, profile_form=form)
     operations.update_profile(current_user, form.name.data, form.locale.data)
     db.session.commit()
+    session.pop("locale", None)  # the profile's choice (or "same as my browser") decides from now on
+    refresh()  # so the confirmation below is already in the newly chosen language
     flash(_("Your profile has been saved."), "success")
     return redirect(url_for("accounts.profile"))
 

@@ -8,8 +8,15 @@ from lms.signals import user_logged_out
 from .providers import (LabSpec, LineAccess, SubmitReceipt, register_lab_spec_provider, register_line_provider,
                         register_submit_handler)
 
-__all__ = ["LabSpec", "LineAccess", "SubmitReceipt", "init_app", "register_lab_spec_provider",
+__all__ = ["LabSpec", "LineAccess", "SubmitReceipt", "init_app", "line_seed", "register_lab_spec_provider",
            "register_line_provider", "register_submit_handler"]
+
+
+def line_seed(user_id: int, scenario: str) -> int:
+    """The seed a trainee's line runs `scenario` with (shared with grading's replay); see queries.line_seed."""
+    from .queries import line_seed as _line_seed
+
+    return _line_seed(user_id, scenario)
 
 
 def init_app(app: Flask) -> None:

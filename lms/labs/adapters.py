@@ -16,7 +16,7 @@ from lms.extensions import db
 from lms.models import User
 
 from .providers import (LabSpec, SubmitReceipt, register_lab_spec_provider, register_results_link,
-                        register_submit_handler)
+                        register_scenario_seed, register_submission_status, register_submit_handler)
 
 
 class LabNotReady(UserError):
@@ -30,6 +30,8 @@ def register_grading_adapters(app: Flask) -> None:
     register_lab_spec_provider(app, grading_lab_spec)
     register_submit_handler(app, grading_submit)
     register_results_link(app, grading_results_link)
+    register_submission_status(app, grading_submission_status)
+    register_scenario_seed(app, grading_scenario_seed)
 
 
 def grading_results_link(course_slug: str, lab_slug: str) -> str | None:
@@ -74,3 +76,30 @@ def grading_submit(user_id: int, course_slug: str, lab_slug: str, notebook: dict
     return SubmitReceipt(submission_id=submission.id, status=submission.status,
                          url=url_for("grading.submission_page", submission_id=submission.id),
                          after_commit=lambda: operations.enqueue_pending(submission))
+
+
+def grading_submission_status(user_id: int, submission_id: int) -> dict | None:
+    """The caller's own submission only (even for staff): the in-lab command polls with the lab's token."""
+    from grading import queries
+
+    user = db.session.get(User, user_id)
+    submission = queries.visible_submission(submission_id, user) if user is not None else None
+    if submission is None or submission.user_id != user_id:
+        return None
+    return {**queries.status_payload(submission),
+            "url": url_for("grading.submission_page", submission_id=submission.id)}
+
+
+def grading_scenario_seed(user_id: int, scenario: str, launched: list[tuple[str, str]]) -> int | None:
+    """grading's seed for the trainee's lab on this scenario: the most recently launched one, else the first."""
+    from grading import queries
+
+    user = db.session.get(User, user_id)
+    if user is None or not scenario:
+        return None
+    labs = [lab for lab in queries.labs_for_user(user) if lab.scenario == scenario]
+    if not labs:
+        return None
+    order = {key: index for index, key in enumerate(launched)}
+    labs.sort(key=lambda lab: (order.get((lab.course_slug, lab.slug), len(order)), lab.course_slug, lab.slug))
+    return queries.trainee_seed(labs[0], user_id)

@@ -20,6 +20,10 @@ class HubError(UserError):
     status = 502
 
 
+class NoSuchHubUser(HubError):
+    """The hub has no account of that name (first launch, or the hub's state was reset): create it and retry."""
+
+
 def _client(timeout: float | None = None) -> httpx.Client:
     cfg = current_app.config
     return httpx.Client(base_url=cfg["HUB_URL"], timeout=timeout or cfg["HUB_TIMEOUT"],
@@ -87,6 +91,8 @@ def start_server(name: str, server: str) -> str:
         if model and model.get("pending") == "spawn":
             return "pending"
     if response.status_code == 404:
+        if _call("GET", _api(name)).status_code == 404:
+            raise NoSuchHubUser(_("Your lab account does not exist on the lab service yet."))
         raise HubError(_("The lab could not be prepared: %(why)s", why=message or _("unknown lab")))
     if response.status_code == 503:
         raise HubUnavailable(_("The lab could not start: %(why)s", why=message or _("a service is down")))
@@ -132,8 +138,33 @@ def fetch_contents(name: str, server: str, path: str) -> httpx.Response:
     return _call("GET", url, params={"content": "1"})
 
 
+def token_owner(token: str) -> dict | None:
+    """The hub's model of whoever holds `token` (GET /hub/api/user *with that token*), incl. its scopes; None when
+    the hub does not accept the token (revoked, expired, unknown)."""
+    cfg = current_app.config
+    try:
+        with httpx.Client(base_url=cfg["HUB_URL"], timeout=cfg["HUB_TIMEOUT"]) as client:
+            response = client.get("/hub/api/user", headers={"Authorization": f"token {token}"})
+    except httpx.HTTPError as error:
+        current_app.logger.warning("hub unreachable: GET /hub/api/user: %s", error)
+        raise HubUnavailable(_("The lab service is not reachable right now. Please try again in a minute.")) from None
+    if response.status_code in (401, 403):
+        return None
+    if response.status_code != 200:
+        raise HubError(_("The lab service answered %(status)s.", status=response.status_code))
+    return response.json()
+
+
+def _is_server_token(token: dict) -> bool:
+    """A running server's own API token (hub-issued at spawn, no browser session): it is not a login session."""
+    return token.get("session_id") is None and str(token.get("note") or "").startswith("Server at ")
+
+
 def end_user_session(name: str) -> int:
-    """Revoke the user's hub tokens (incl. the OAuth tokens behind single-user server cookies)."""
+    """Revoke the user's hub login tokens (incl. the OAuth tokens behind single-user server cookies).
+
+    Running servers keep their own API token: revoking it would not end any browser session, but would leave the
+    server unable to report activity or submit from inside the lab until it restarts."""
     response = _call("GET", _api(name) + "/tokens")
     if response.status_code == 404:
         return 0
@@ -141,6 +172,8 @@ def end_user_session(name: str) -> int:
         raise HubError(_("The lab service answered %(status)s.", status=response.status_code))
     revoked = 0
     for token in response.json().get("api_tokens", []):
+        if _is_server_token(token):
+            continue
         if _call("DELETE", _api(name) + f"/tokens/{token['id']}").status_code in (200, 204):
             revoked += 1
     return revoked

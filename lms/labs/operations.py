@@ -2,20 +2,22 @@
 from __future__ import annotations
 
 import base64
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from lms.core.audit import record
 from lms.core.exceptions import Conflict, NotAllowed, NotFound, UserError
 from lms.extensions import db
-from lms.models import User
+from lms.models import AuditEvent, User
 from lms.models._types import utcnow
 from lms.oidc.claims import hub_username, user_id_from_hub_username
 
 from . import hub, providers
+from .labauth import SlowDown
 from .models import LabServer
 from .queries import lab_server, lab_server_by_name, may_use_lab, server_name, trainee_seed
 
@@ -41,9 +43,15 @@ def _ensure_row(user: User, spec: providers.LabSpec) -> LabServer:
 def launch(user: User, spec: providers.LabSpec) -> str:
     """Start the trainee's named server for this lab: 'started', 'pending' or 'running'."""
     row = _ensure_row(user, spec)
+    db.session.commit()  # the hub's pre-spawn hook asks for this row in another request, maybe before we return
     name = hub_username(user)
-    hub.ensure_user(name)
-    state = hub.start_server(name, row.server_name)
+    if row.last_launch_at is None:  # later launches skip a hub call: the account exists unless the hub was reset
+        hub.ensure_user(name)
+    try:
+        state = hub.start_server(name, row.server_name)
+    except hub.NoSuchHubUser:
+        hub.ensure_user(name)
+        state = hub.start_server(name, row.server_name)
     row.last_launch_at = utcnow()
     record("lab.launched", f"{spec.course}/{spec.lab}", state=state)
     db.session.commit()
@@ -63,10 +71,33 @@ def reset(user: User, spec: providers.LabSpec) -> str:
     return launch(user, spec)
 
 
-def submit(user: User, spec: providers.LabSpec) -> providers.SubmitReceipt:
+def _check_submit_rate(user: User, spec: providers.LabSpec) -> None:
+    """A pause between submissions of one lab and an hourly cap, per trainee (never per address: NAT-friendly)."""
+    cfg = current_app.config
+    now = utcnow()
+    recent = list(db.session.scalars(select(AuditEvent.at).where(
+        AuditEvent.action == "lab.submitted", AuditEvent.actor_id == user.id,
+        AuditEvent.target == f"{spec.course}/{spec.lab}", AuditEvent.at >= now - timedelta(hours=1))
+        .order_by(AuditEvent.at.desc())))
+    pause = cfg["HUB_SUBMIT_MIN_INTERVAL"]
+    if recent and (now - recent[0]).total_seconds() < pause:
+        wait = pause - (now - recent[0]).total_seconds()
+        raise SlowDown(_("You submitted this lab a moment ago. Wait %(seconds)s seconds before submitting again.",
+                         seconds=int(wait) + 1), wait)
+    if len(recent) >= cfg["HUB_SUBMITS_PER_HOUR"]:
+        wait = (recent[-1] + timedelta(hours=1) - now).total_seconds()
+        raise SlowDown(_("You have submitted this lab %(count)s times in the last hour. Wait %(minutes)s minutes "
+                         "before submitting again.", count=len(recent), minutes=int(wait // 60) + 1), wait)
+
+
+def submit(user: User, spec: providers.LabSpec) -> tuple[providers.SubmitReceipt, str | None]:
+    """Fetch the saved notebook from the trainee's running server and hand it to grading.
+
+    Returns the receipt and when the notebook was last saved (the contents API reads the file on disk)."""
     if not providers.has("submit"):
         raise ServiceUnavailable(_("Grading is not available right now, so nothing was submitted. "
                                    "Your work is safe in the lab; try again later."))
+    _check_submit_rate(user, spec)
     row = lab_server(user.id, spec.course, spec.lab)
     name = hub_username(user)
     model = hub.get_server(name, row.server_name) if row is not None else None
@@ -80,20 +111,22 @@ def submit(user: User, spec: providers.LabSpec) -> providers.SubmitReceipt:
     if response.status_code != 200 or response.json().get("type") != "notebook":
         raise hub.HubError(_("Your notebook could not be read from the lab (%(status)s).",
                              status=response.status_code))
-    receipt = providers.submit_notebook(user.id, spec.course, spec.lab, response.json()["content"],
-                                        spec.main_notebook)
+    contents = response.json()
+    receipt = providers.submit_notebook(user.id, spec.course, spec.lab, contents["content"], spec.main_notebook)
     if receipt is None:
         raise ServiceUnavailable(_("Grading did not accept the submission. Your work is safe; try again later."))
     row.submissions += 1
-    record("lab.submitted", f"{spec.course}/{spec.lab}", submission=str(receipt.submission_id))
+    record("lab.submitted", f"{spec.course}/{spec.lab}", actor_id=user.id, submission=str(receipt.submission_id))
     db.session.commit()
     if receipt.after_commit is not None:
         receipt.after_commit()
-    return receipt
+    return receipt, contents.get("last_modified")
 
 
-def spawn_spec(hub_user: str, server: str) -> dict:
-    """What the hub's pre_spawn_hook stages and which environment the kernel gets. Never from user_options."""
+def spawn_spec(hub_user: str, server: str, lms_url: str) -> dict:
+    """What the hub's pre_spawn_hook stages and which environment the kernel gets. Never from user_options.
+
+    `lms_url` is where the lab's submit command reaches the LMS (HUB_LAB_LMS_URL, else the URL the hub used)."""
     user_id = user_id_from_hub_username(hub_user)
     user = db.session.get(User, user_id) if user_id is not None else None
     row = lab_server_by_name(user.id, server) if user is not None else None
@@ -117,7 +150,7 @@ def spawn_spec(hub_user: str, server: str) -> dict:
                    "MQTT_USERNAME": access.username, "MQTT_PASSWORD": access.password,
                    "MQTT_TOPIC_PREFIX": access.topic_prefix, "LAB_SCENARIO": spec.scenario,
                    "LAB_SEED": str(seed), "LAB_COURSE": spec.course, "LAB_SLUG": spec.lab,
-                   "LAB_NOTEBOOK": spec.main_notebook,
+                   "LAB_NOTEBOOK": spec.main_notebook, "NIA_LMS_URL": lms_url,
                    # the names grading uses when it replays the scenario (grading.operations.lab_env)
                    "NIA_LAB_SEED": str(seed), "NIA_LAB_SCENARIO": spec.scenario, "NIA_LAB_TRAINEE": access.username}
     reset_now = row.reset_requested

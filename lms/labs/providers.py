@@ -5,6 +5,11 @@
   returns the MQTT access the kernel gets (own credentials, own topic prefix).
 - submit handler (grading): `fn(user_id, course_slug, lab_slug, notebook: dict, filename) -> SubmitReceipt`.
 - results link (grading): `fn(course_slug, lab_slug) -> str | None` — where the trainee sees submissions and grades.
+- submission status (grading): `fn(user_id, submission_id) -> dict | None` — {status, final, score, max_score,
+  error, url} of the caller's own submission, for the in-lab submit command's polling.
+- scenario seed (grading): `fn(user_id, scenario, launched: list[(course, lab)]) -> int | None` — the seed grading
+  replays for the trainee's lab on that scenario (the most recently launched first), so a line started anywhere
+  (lab launch or the "My line" page) runs what grading replays.
 The first provider that answers (not None) wins, so a test or a course pack can add its own.
 """
 from __future__ import annotations
@@ -68,6 +73,14 @@ def register_results_link(app: Flask, provider: Callable[[str, str], str | None]
     app.extensions.setdefault("nia.lab_results_links", []).append(provider)
 
 
+def register_submission_status(app: Flask, provider: Callable[[int, int], dict | None]) -> None:
+    app.extensions.setdefault("nia.lab_submission_status", []).append(provider)
+
+
+def register_scenario_seed(app: Flask, provider: Callable[[int, str, list[tuple[str, str]]], int | None]) -> None:
+    app.extensions.setdefault("nia.lab_scenario_seeds", []).append(provider)
+
+
 def _first(kind: str, *args):
     for provider in current_app.extensions.get(kind, []):
         answer = provider(*args)
@@ -90,6 +103,14 @@ def submit_notebook(user_id: int, course: str, lab: str, notebook: dict, filenam
 
 def results_link(course: str, lab: str) -> str | None:
     return _first("nia.lab_results_links", course, lab)
+
+
+def submission_status(user_id: int, submission_id: int) -> dict | None:
+    return _first("nia.lab_submission_status", user_id, submission_id)
+
+
+def scenario_seed(user_id: int, scenario: str, launched: list[tuple[str, str]]) -> int | None:
+    return _first("nia.lab_scenario_seeds", user_id, scenario, launched)
 
 
 def has(kind: str) -> bool:

@@ -38,8 +38,25 @@ def lab_server_by_name(user_id: int, name: str) -> LabServer | None:
     return db.session.scalar(select(LabServer).where(LabServer.user_id == user_id, LabServer.server_name == name))
 
 
-def trainee_seed(user_id: int, course_slug: str, lab_slug: str) -> int:
-    """Stable per trainee and lab (grading replays it), unguessable by other trainees."""
-    mac = hmac.new(current_app.config["SECRET_KEY"].encode(), f"seed:{user_id}:{course_slug}:{lab_slug}".encode(),
-                   hashlib.sha256)
+def _keyed_seed(label: str) -> int:
+    mac = hmac.new(current_app.config["SECRET_KEY"].encode(), label.encode(), hashlib.sha256)
     return int.from_bytes(mac.digest()[:4], "big") & 0x7FFFFFFF
+
+
+def trainee_seed(user_id: int, course_slug: str, lab_slug: str) -> int:
+    """Stable per trainee and lab (for labs whose provider gives no seed), unguessable by other trainees."""
+    return _keyed_seed(f"seed:{user_id}:{course_slug}:{lab_slug}")
+
+
+def line_seed(user_id: int, scenario: str) -> int:
+    """The one seed source for a trainee's line on `scenario`, wherever it is started (lab launch, "My line").
+
+    The seed grading replays for the trainee's lab on that scenario (the most recently launched lab first), so the
+    live line and the graded replay agree; a scenario no lab of theirs uses gets a stable per-trainee seed."""
+    launched = [(row.course_slug, row.lab_slug) for row in db.session.scalars(
+        select(LabServer).where(LabServer.user_id == user_id)
+        .order_by(LabServer.last_launch_at.desc().nulls_last(), LabServer.id.desc()))]
+    from .providers import scenario_seed
+
+    seed = scenario_seed(user_id, scenario, launched)
+    return int(seed) if seed is not None else _keyed_seed(f"line-seed:{user_id}:{scenario}")

@@ -1,9 +1,12 @@
-"""Lab pages: open (with spawn progress), reset, submit; and the hub's internal spec endpoint."""
+"""Lab pages: open (with spawn progress), reset, submit; the hub's internal spec endpoint; and the endpoints the
+in-lab submit command calls with its server's own hub token (no LMS session, so no CSRF)."""
 from __future__ import annotations
+
+from contextlib import nullcontext
 
 from flask import (Blueprint, Response, current_app, flash, jsonify, redirect, render_template, request,
                    stream_with_context, url_for)
-from flask_babel import gettext as _
+from flask_babel import force_locale, gettext as _
 from flask_login import current_user
 
 from lms.core.errors import problem, wants_json
@@ -11,7 +14,7 @@ from lms.core.exceptions import UserError
 from lms.extensions import csrf
 from lms.oidc.claims import hub_username
 
-from . import hub, operations, providers
+from . import hub, inlab, labauth, operations, providers
 from .decorators import hub_secret_required, lab_access_required
 from .queries import lab_server, server_name
 
@@ -21,6 +24,14 @@ bp = Blueprint("labs", __name__, url_prefix="/launch", static_folder="static", s
 def _open_url(spec) -> str:
     return (f"{current_app.config['HUB_PUBLIC_URL']}/user/{hub_username(current_user)}/"
             f"{server_name(spec.course, spec.lab)}/lab/tree/{spec.main_notebook}")
+
+
+def _error(error: UserError):
+    """A problem document; a rate limit also says when to come back (Retry-After)."""
+    response = problem(error.status, error.message)
+    if getattr(error, "retry_after", None):
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
 
 
 def _page(spec, error: UserError | None = None, launching: bool = False):
@@ -42,7 +53,7 @@ def launch(spec):
     try:
         state = operations.launch(current_user, spec)
     except UserError as error:
-        return problem(error.status, error.message) if wants_json() else _page(spec, error)
+        return _error(error) if wants_json() else _page(spec, error)
     if wants_json():
         return jsonify(state=state, open_url=_open_url(spec),
                        progress_url=url_for("labs.progress", course=spec.course, lab=spec.lab))
@@ -64,9 +75,9 @@ def reset(spec):
 @lab_access_required
 def submit(spec):
     try:
-        receipt = operations.submit(current_user, spec)
+        receipt, _saved_at = operations.submit(current_user, spec)
     except UserError as error:
-        return problem(error.status, error.message) if wants_json() else _page(spec, error)
+        return _error(error) if wants_json() else _page(spec, error)
     if wants_json():
         return jsonify(submission_id=receipt.submission_id, status=receipt.status, url=receipt.url), 202
     flash(_("Submitted. Grading has started; the result appears here and in your progress."), "success")
@@ -98,6 +109,29 @@ def status(spec):
 @hub_secret_required
 def internal_spec():
     try:
-        return jsonify(operations.spawn_spec(request.args.get("user", ""), request.args.get("server", "")))
+        lms_url = current_app.config["HUB_LAB_LMS_URL"] or request.host_url.rstrip("/")
+        return jsonify(operations.spawn_spec(request.args.get("user", ""), request.args.get("server", ""), lms_url))
     except UserError as error:
         return problem(error.status, error.message)
+
+
+def _from_lab(action, status: int = 200):
+    """Authenticate the lab's token, then run `action(caller)` in the trainee's own language."""
+    try:
+        caller = labauth.lab_caller(request.headers.get("Authorization", ""),
+                                    request.headers.get("X-NIA-Lab-Server"), request.remote_addr)
+        with force_locale(caller.user.locale) if caller.user.locale else nullcontext():
+            return jsonify(action(caller)), status
+    except UserError as error:
+        return _error(error)
+
+
+@bp.post("/_lab/submit")
+@csrf.exempt
+def lab_submit():
+    return _from_lab(inlab.submit_from_lab, 202)
+
+
+@bp.get("/_lab/submissions/<int:submission_id>")
+def lab_submission_status(submission_id: int):
+    return _from_lab(lambda caller: inlab.status_from_lab(caller, submission_id))

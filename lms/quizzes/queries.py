@@ -121,7 +121,7 @@ def quiz_results(user_id: int, course_id: int) -> list[dict[str, Any]]:
     results = []
     for quiz in quizzes:
         found = best.get((user_id, quiz.id), {"best_percent": None, "attempts": 0, "passed": False})
-        results.append({"quiz_id": quiz.id, "slug": quiz.slug, "title": quiz.title, **found})
+        results.append({"quiz_id": quiz.id, "slug": quiz.slug, "title": localised(quiz, "title"), **found})
     return results
 
 

@@ -60,3 +60,30 @@ def sse_events(response: requests.Response, timeout: float = 90):
                 data = {"event": event_name, **data}
             event_name = None
             yield data
+
+
+def run_in_terminal(base_url: str, headers: dict, command: str, expect: str, timeout: float = 60) -> str:
+    """Open a JupyterLab terminal in the server at base_url, type `command`, return the output once it shows
+    `expect` (a regex; the echoed command line is not searched)."""
+    import re
+
+    created = requests.post(f"{base_url}/api/terminals", headers=headers, timeout=30)
+    assert created.status_code == 200, created.text[:300]
+    name = created.json()["name"]
+    ws_url = base_url.replace("http://", "ws://", 1) + f"/terminals/websocket/{name}"
+    sock = websocket.create_connection(ws_url, header=[f"{k}: {v}" for k, v in headers.items()], timeout=timeout)
+    output = ""
+    try:
+        sock.send(json.dumps(["stdin", command + "\r"]))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            message = json.loads(sock.recv())
+            if message[0] == "stdout":
+                output += message[1]
+                after_echo = output.split(command, 1)[-1]
+                if re.search(expect, after_echo):
+                    return output
+        raise AssertionError(f"terminal never showed {expect!r}; output:\n{output[-2000:]}")
+    finally:
+        sock.close()
+        requests.delete(f"{base_url}/api/terminals/{name}", headers=headers, timeout=30)

@@ -44,3 +44,21 @@ def test_idle_server_is_culled_without_losing_work(culling_stack):
     stack.wait_ready(name, server)
     kept = requests.get(f"{base}/notes.txt", headers=stack.service_headers, timeout=30).json()
     assert kept["content"] == "my measurements"
+
+
+def test_launch_recreates_the_hub_account_when_the_hub_lost_it(culling_stack):
+    """Repeat launches skip creating the hub account; if the hub's state was reset, the launch still works."""
+    stack = culling_stack
+    web = stack.browser("alice")
+    lab = f"/launch/{TEST_COURSE}/{TEST_LAB}"
+    name, server = f"u{stack.users['alice'].id}", server_name(TEST_COURSE, TEST_LAB)
+    if stack.hub_api("GET", f"/users/{name}").json()["servers"].get(server):
+        assert stack.hub_api("DELETE", f"/users/{name}/servers/{server}").status_code in (202, 204)
+    deadline = time.monotonic() + 30
+    while stack.hub_api("GET", f"/users/{name}").json()["servers"].get(server) and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert stack.hub_api("DELETE", f"/users/{name}").status_code == 204
+    click = web.post(stack.lms_url + lab + "/launch", data={"csrf_token": stack.csrf(web, lab)},
+                     headers={"Accept": "application/json"}, timeout=60)
+    assert click.status_code == 200 and click.json()["state"] in ("started", "pending"), click.text
+    stack.wait_ready(name, server)

@@ -154,12 +154,73 @@ def test_submit_then_reset_keeps_a_backup(stack, alice):
     assert kept["content"]["cells"][0]["source"] == "answer = 42  # my work"
 
 
-def test_lms_logout_ends_the_hub_session(stack, alice):
+def lab_token(stack, key: str) -> str:
+    """The single-user server's own JUPYTERHUB_API_TOKEN, as the in-lab command reads it."""
+    base = f"{stack.hub_url}/user/{hub_name(stack, key)}/{SERVER}"
+    return run_in_kernel(base, stack.service_headers, "import os; print(os.environ['JUPYTERHUB_API_TOKEN'])").strip()
+
+
+def lab_call(stack, token: str | None, path: str = "/launch/_lab/submit", server: str | None = None,
+             method: str = "POST") -> requests.Response:
+    headers = {"Accept": "application/json"}
+    if token is not None:
+        headers["Authorization"] = f"token {token}"
+    if server is not None:
+        headers["X-NIA-Lab-Server"] = server
+    return requests.request(method, stack.lms_url + path, headers=headers, timeout=60)
+
+
+def test_submit_from_inside_the_lab_needs_that_labs_own_token(stack, monkeypatch):
+    monkeypatch.setitem(stack.app.config, "HUB_SUBMIT_MIN_INTERVAL", 0)
+    name, alice_id = hub_name(stack, "alice"), stack.users["alice"].id
+    base = f"{stack.hub_url}/user/{name}/{SERVER}"
+    printed = run_in_kernel(base, stack.service_headers, "%submit --no-wait")  # loaded by the IPython startup file
+    assert "Submitted sensor-lab.ipynb as last saved at" in printed, printed
+    assert stack.app.extensions["test.submissions"][-1]["user_id"] == alice_id
+
+    token = lab_token(stack, "alice")
+    accepted = lab_call(stack, token, server=SERVER)
+    assert accepted.status_code == 202 and accepted.json()["notebook"] == "sensor-lab.ipynb", accepted.text[:300]
+    assert accepted.json()["status_url"].startswith(stack.lms_url + "/launch/_lab/submissions/")
+    assert stack.app.extensions["test.submissions"][-1]["user_id"] == alice_id  # always the token's owner
+
+    missing = lab_call(stack, None)
+    assert missing.status_code == 401 and "not accepted" in missing.json()["title"]
+    made = stack.hub_api("POST", f"/users/{name}/tokens", json={"note": "revoked by the test"}).json()
+    assert stack.hub_api("DELETE", f"/users/{name}/tokens/{made['id']}").status_code == 204
+    revoked = lab_call(stack, made["token"])
+    assert revoked.status_code == 401 and "revoked" in revoked.json()["title"]
+    personal = stack.hub_api("POST", f"/users/{name}/tokens", json={"note": "not a server's"}).json()["token"]
+    not_a_server = lab_call(stack, personal)
+    assert not_a_server.status_code == 403 and "lab's own server" in not_a_server.json()["title"]
+    other = "lab-000000000000"
+    scoped = stack.hub_api("POST", f"/users/{name}/tokens",
+                           json={"scopes": [f"access:servers!server={name}/{other}"]}).json()["token"]
+    no_lab = lab_call(stack, scoped)
+    assert no_lab.status_code == 404 and "not a lab opened from NI Academy" in no_lab.json()["title"]
+    elsewhere = lab_call(stack, token, server=other)
+    assert elsewhere.status_code == 403 and "another lab server" in elsewhere.json()["title"]
+    # The test lab's grading has no status provider here: any id is simply not found (real grading: test_hub_line).
+    assert lab_call(stack, token, "/launch/_lab/submissions/1", method="GET").status_code == 404
+
+
+def test_lms_logout_ends_the_hub_session(stack, alice, monkeypatch):
+    monkeypatch.setitem(stack.app.config, "HUB_SUBMIT_MIN_INTERVAL", 0)
     name = hub_name(stack, "alice")
+    token = lab_token(stack, "alice")
     assert alice.get(f"{stack.hub_url}/hub/home", timeout=30).url.endswith("/hub/home")
-    token = stack.csrf(alice, LAB)
-    assert alice.post(f"{stack.lms_url}/accounts/logout", data={"csrf_token": token}, timeout=30).ok
-    assert stack.hub_api("GET", f"/users/{name}/tokens").json()["api_tokens"] == []
+    opened = alice.get(f"{stack.hub_url}/user/{name}/{SERVER}/lab", timeout=60)  # the lab's own browser session
+    assert opened.status_code == 200 and "JupyterLab" in opened.text
+    assert any(t["session_id"] for t in stack.hub_api("GET", f"/users/{name}/tokens").json()["api_tokens"])
+    csrf = stack.csrf(alice, LAB)
+    assert alice.post(f"{stack.lms_url}/accounts/logout", data={"csrf_token": csrf}, timeout=30).ok
+    left = stack.hub_api("GET", f"/users/{name}/tokens").json()["api_tokens"]
+    assert [t["note"] for t in left] == [f"Server at /user/{name}/{SERVER}/"]  # only the running lab's own
     time.sleep(2.5)  # the hub re-checks auth after NIA_HUB_AUTH_REFRESH_AGE (2 s here)
     back = alice.get(f"{stack.hub_url}/hub/home", timeout=30)
     assert back.url.startswith(stack.lms_url + "/accounts/login"), back.url
+    lab = alice.get(f"{stack.hub_url}/user/{name}/{SERVER}/lab", timeout=30)  # the lab's browser session too
+    assert lab.url.startswith(stack.lms_url + "/accounts/login"), lab.url
+    # The running lab itself keeps working: its own token still submits (for Alice only).
+    assert lab_call(stack, token).status_code == 202
+    assert stack.app.extensions["test.submissions"][-1]["user_id"] == stack.users["alice"].id

@@ -220,3 +220,77 @@ def test_launch_reads_own_line_is_refused_others_then_submit_is_graded(line):
 
     # Bob may not look at Alice's submission through the LMS either.
     assert stack.browser("bob").get(stack.lms_url + receipt["url"], timeout=30).status_code == 404
+
+
+def test_submit_from_inside_the_lab_prints_the_grade_and_a_terminal_is_rate_limited(line, monkeypatch):
+    """`%submit` in Alice's kernel (loaded at kernel start) queues her saved notebook and prints the grade once the
+    worker has graded it; `nia-submit` in a JupyterLab terminal straight after is refused by the rate limit."""
+    import threading
+    import time
+
+    from grading import operations
+    from grading.models import Submission
+    from grading.worker import run_job
+    from lms.labs.queries import server_name
+    from lms.models import User
+    from tests.hub.helpers import run_in_terminal
+
+    stack = line
+    alice_id, bob_id = stack.users["alice"].id, stack.users["bob"].id
+    server = server_name(COURSE_SLUG, LAB_SLUG)
+    base = f"{stack.hub_url}/user/u{alice_id}/{server}"
+    monkeypatch.setitem(stack.app.config, "HUB_SUBMIT_MIN_INTERVAL", 0)
+    contents = f"{base}/api/contents/{LAB_SLUG}.ipynb"
+    notebook = requests.get(contents, headers=stack.service_headers, timeout=30).json()["content"]
+    notebook["cells"].append({"cell_type": "markdown", "id": "second", "metadata": {}, "source": "Second try."})
+    saved = requests.put(contents, headers=stack.service_headers, timeout=30,
+                         json={"type": "notebook", "format": "json", "content": notebook})
+    assert saved.status_code == 200, saved.text[:300]
+    with stack.app.app_context():
+        before = db.session.scalar(db.select(db.func.max(Submission.id)))
+
+    printed: dict[str, str] = {}
+    kernel = threading.Thread(target=lambda: printed.update(
+        text=run_in_kernel(base, stack.service_headers, "%submit --timeout 120", timeout=150)))
+    kernel.start()
+    deadline, submission_id = time.monotonic() + 60, None
+    while submission_id is None and time.monotonic() < deadline:
+        with stack.app.app_context():
+            newest = db.session.scalar(db.select(Submission).where(Submission.id > before)
+                                       .order_by(Submission.id.desc()))
+            if newest is not None:
+                submission_id, job_id = newest.id, newest.jobs[-1].id
+                assert newest.user_id == alice_id and newest.seed == stack.lab["seeds"][alice_id]
+            db.session.remove()
+        time.sleep(0.2)
+    assert submission_id is not None, stack.log_tail()
+    with stack.app.app_context():
+        assert run_job(job_id, "hub-test-worker") == "graded"
+    kernel.join(150)
+    text, points = printed.get("text", ""), f"{stack.lab['points']:g}"
+    assert "as last saved at" in text and f"(submission {submission_id})" in text, text
+    assert f"Graded: {points} / {points} points." in text, text
+    assert f"Feedback: {stack.lms_url}/labs/submissions/{submission_id}" in text, text
+
+    # Straight away again from a terminal (the lab's PATH has nia-submit): a clear refusal, nothing queued.
+    monkeypatch.setitem(stack.app.config, "HUB_SUBMIT_MIN_INTERVAL", 600)
+    shown = run_in_terminal(base, stack.service_headers, "nia-submit --no-wait", r"Not submitted: .*moment ago")
+    assert "Wait " in shown
+    with stack.app.app_context():
+        assert db.session.scalar(db.select(db.func.max(Submission.id))) == submission_id
+
+    # Alice's lab token never reads another trainee's submission.
+    with stack.app.app_context():
+        from grading.models import Lab
+
+        lab = db.session.scalar(db.select(Lab).where(Lab.slug == LAB_SLUG))
+        bobs, _created = operations.submit(db.session.get(User, bob_id), lab, f"{LAB_SLUG}.ipynb",
+                                           json.dumps(notebook).encode())
+        db.session.commit()
+        bobs_id = bobs.id
+    token = run_in_kernel(base, stack.service_headers, "import os; print(os.environ['JUPYTERHUB_API_TOKEN'])")
+    headers = {"Authorization": f"token {token.strip()}", "Accept": "application/json"}
+    own = requests.get(f"{stack.lms_url}/launch/_lab/submissions/{submission_id}", headers=headers, timeout=30)
+    assert own.status_code == 200 and own.json()["status"] == "graded"
+    other = requests.get(f"{stack.lms_url}/launch/_lab/submissions/{bobs_id}", headers=headers, timeout=30)
+    assert other.status_code == 404

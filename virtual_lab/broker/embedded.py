@@ -9,6 +9,35 @@ import warnings
 from pathlib import Path
 
 
+def _isolating_broker_class():
+    """amqtt 0.12.1 broker that hands out retained messages only for the session's own subscriptions, per the ACL.
+
+    Why: on every CONNECT amqtt replays the retained messages of EVERY filter any client holds to the new client,
+    without asking the ACL plugin, so a trainee who merely connected received other trainees' retained status, meta,
+    state and counters (found by the mqtt-basics security lab). Retained delivery now requires that this session
+    subscribed to the filter and that the ACL lets it read each topic."""
+    from amqtt.broker import Broker
+    from amqtt.contexts import Action
+
+    class IsolatingBroker(Broker):
+        async def _publish_retained_messages_for_subscription(self, subscription, session) -> None:
+            topic_filter, qos = subscription
+            if not any(s.client_id == session.client_id for s, _ in self._subscriptions.get(topic_filter, ())):
+                return
+            handler = self._get_handler(session)
+            if handler is None:
+                return
+            tasks = []
+            for topic, retained in list(self._retained_messages.items()):
+                if self._matches(topic, topic_filter) and \
+                        await self._topic_filtering(session, topic=topic, action=Action.RECEIVE):
+                    tasks.append(asyncio.ensure_future(handler.mqtt_publish(
+                        retained.topic, retained.data, min(qos, retained.qos or qos), retain=True)))
+            if tasks:
+                await asyncio.wait(tasks)
+
+    return IsolatingBroker
+
 
 class EmbeddedBroker:
     kind = "embedded"
@@ -53,9 +82,7 @@ class EmbeddedBroker:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", DeprecationWarning)
-                from amqtt.broker import Broker
-
-                self._broker = Broker(self._config(), loop=loop)
+                self._broker = _isolating_broker_class()(self._config(), loop=loop)
             loop.run_until_complete(self._broker.start())
         except BaseException as error:  # reported to start()
             self._error = error
