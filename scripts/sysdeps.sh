@@ -6,6 +6,8 @@ want=()
 command -v bwrap >/dev/null 2>&1 || want+=(bubblewrap)
 [ -x /usr/sbin/mosquitto ] || command -v mosquitto >/dev/null 2>&1 || want+=(mosquitto)
 [ -x /usr/bin/chromium ] || want+=(chromium)
+# CJK glyphs for the browser tests (zh_Hant/zh_Hans pages must render, not show boxes).
+[ -e /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || want+=(fonts-noto-cjk)
 command -v wrk >/dev/null 2>&1 || want+=(wrk)
 [ ${#want[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
