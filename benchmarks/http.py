@@ -100,6 +100,11 @@ def login(port: int, email: str, password: str, login_path: str = "/accounts/log
         "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}, body)
     if status not in (302, 303):
         raise RuntimeError(f"login failed with status {status}: {page[:300]}")
+    cookie = _session_cookie(headers, cookie)
+    # Follow the redirect as a browser does: the page shows (and so clears) the "logged in" message, which
+    # would otherwise stay in the cookie wrk replays and make every measured page render it again.
+    location = dict((k.lower(), v) for k, v in headers).get("location", "/")
+    status, headers, page = _request(port, "GET", location, {"Cookie": cookie})
     return _session_cookie(headers, cookie)
 
 

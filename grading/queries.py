@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import aliased
 
 from lms.extensions import db
 from lms.models import Course, Enrolment, User
@@ -128,17 +129,47 @@ def best_grades(lab_ids: list[int], user_ids: list[int] | None = None) -> dict[t
 
 
 def completion_evidence(user_id: int, course_slug: str) -> list[dict[str, Any]]:
-    """Registered with lms.core.registry: every lab of the course with this trainee's best result."""
-    labs = course_labs(course_slug)
-    grades = best_grades([lab.id for lab in labs], [user_id])
-    evidence = []
-    for lab in labs:
-        grade = grades.get((lab.id, user_id))
-        evidence.append({"type": "lab", "slug": lab.slug, "title": lab.title,
-                         "score": grade.score if grade else None, "max_score": lab.points,
-                         "passed": bool(grade and grade.score >= pass_points(lab)),
-                         "graded_at": grade.graded_at.isoformat() if grade else None})
+    """Registered with lms.core.registry: every lab of the course with this trainee's best result.
+
+    Runs on every lesson and course page of a course with labs, so it is one prebuilt statement that reads only
+    this trainee's submissions (one row per lab and submission, with that submission's latest grade)."""
+    by_lab: dict[int, dict[str, Any]] = {}
+    for row in db.session.execute(_evidence_statement(), {"user_id": user_id, "course_slug": course_slug}):
+        entry = by_lab.get(row.id)
+        if entry is None:
+            passing = round(row.points * row.pass_percent / 100.0, 4) if row.pass_percent is not None \
+                else row.pass_mark
+            entry = by_lab[row.id] = {"type": "lab", "slug": row.slug, "title": row.title, "score": None,
+                                      "max_score": row.points, "passed": False, "graded_at": None,
+                                      "_pass": passing}
+        if row.grade_id is None:
+            continue
+        score = row.override_score if row.override_score is not None \
+            else max(0.0, round(row.auto_score - row.late_penalty, 4))  # as Grade.score
+        if entry["score"] is None or score > entry["score"]:
+            entry.update(score=score, graded_at=row.graded_at.isoformat(), passed=score >= entry["_pass"])
+    evidence = sorted(by_lab.values(), key=lambda e: e["slug"])
+    for entry in evidence:
+        del entry["_pass"]
     return evidence
+
+
+_EVIDENCE: list = []
+
+
+def _evidence_statement():
+    if not _EVIDENCE:
+        newer = aliased(Grade)
+        latest = select(func.max(newer.id)).where(newer.submission_id == Submission.id).correlate(Submission) \
+            .scalar_subquery()
+        _EVIDENCE.append(
+            select(Lab.id, Lab.slug, Lab.title, Lab.points, Lab.pass_mark, Lab.pass_percent,
+                   Grade.id.label("grade_id"), Grade.auto_score, Grade.late_penalty, Grade.override_score,
+                   Grade.graded_at)
+            .outerjoin(Submission, (Submission.lab_id == Lab.id) & (Submission.user_id == bindparam("user_id")))
+            .outerjoin(Grade, (Grade.submission_id == Submission.id) & (Grade.id == latest))
+            .where(Lab.course_slug == bindparam("course_slug"), Lab.archived.is_(False)))
+    return _EVIDENCE[0]
 
 
 def gradebook_columns(course_slug: str, user_ids: list[int]) -> tuple[list[str], dict[int, dict[str, Any]]]:
