@@ -4,7 +4,8 @@ catalog, each at N concurrent connections. Goal: ratio >= 0.5 and p99 < 100 ms.
 
     python -m benchmarks http --seconds 10 --connections 50 [--workers N] [--worker-class gthread|sync]
 
-The server runs as `make run` serves the LMS (lms/launcher.py: gthread, 2 workers x 8 threads, keep-alive); the
+The server runs as `make run` serves the LMS (lms/launcher.py: gthread, 2 workers per core x 2
+threads, keep-alive); the
 same gunicorn serves the hello endpoint and the pages, so the settings apply to the baseline and the pages alike.
 """
 from __future__ import annotations
@@ -24,11 +25,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
+from lms.launcher import gunicorn_concurrency
+
 from benchmarks._util import ROOT, cpu_count, free_port, python, start_server, stop_server, table
 
 USER_AGENT = "nia-benchmark/1"  # login and load use the same agent: flask-login's "strong" session protection
 GOAL_RATIO, GOAL_P99_MS = 0.5, 100.0
-LAUNCHER_WORKERS, LAUNCHER_THREADS = 2, 8  # what lms/launcher.py (make run) starts
+LAUNCHER_WORKERS, LAUNCHER_THREADS = gunicorn_concurrency()  # what lms/launcher.py (make run) starts
 
 
 @dataclass
@@ -245,11 +248,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="load per endpoint in total (default 10)")
     parser.add_argument("--connections", type=int, default=50, help="concurrent connections (default 50)")
     parser.add_argument("--workers", type=int, default=0,
-                        help=f"gunicorn workers (default {LAUNCHER_WORKERS} for gthread as make run, "
+                        help="gunicorn workers (default as make run starts them: lms.launcher.gunicorn_concurrency, "
                              "2 x cores + 1 for sync)")
     parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class (default gthread)")
     parser.add_argument("--threads", type=int, default=0,
-                        help=f"threads per worker (default {LAUNCHER_THREADS} for gthread; sync has 1)")
+                        help="threads per worker (default as make run for gthread; sync has 1)")
     parser.add_argument("--rounds", type=int, default=3,
                         help="split --seconds into this many interleaved rounds over the endpoints (default 3)")
     parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds before each endpoint")
