@@ -11,6 +11,7 @@ from typing import Any
 from flask import Flask
 
 from .config import ConfigError, load_config
+from .core.sqlite import tune_sqlite
 
 __all__ = ["create_app", "ConfigError"]
 
@@ -56,6 +57,7 @@ def _init_extensions(app: Flask) -> None:
     from .extensions import api, babel, csrf, db, login_manager, migrate
 
     db.init_app(app)
+    tune_sqlite(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale,

@@ -5,6 +5,7 @@ why (last log lines) and stops the rest, so nothing keeps running half-broken. C
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -26,6 +27,7 @@ class Component:
     env: dict[str, str] = field(default_factory=dict)
     optional: bool = False  # a missing prerequisite skips it with a message instead of failing
     skip_reason: str | None = None
+    stop_timeout: float = 10.0  # seconds between SIGTERM and SIGKILL of its whole process group
 
 
 def _env_port(name: str, default: int) -> int:
@@ -96,11 +98,14 @@ def main() -> int:
         for _component, process, _log in reversed(running):
             if process.poll() is None:
                 process.terminate()
-        for _component, process, _log in running:
+        started = time.monotonic()
+        for component, process, _log in running:
             try:
-                process.wait(timeout=10)
+                process.wait(timeout=max(0.1, component.stop_timeout - (time.monotonic() - started)))
             except subprocess.TimeoutExpired:
-                process.kill()
+                print(f"  {component.name} did not stop in {component.stop_timeout:g} s: killed", file=sys.stderr)
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)  # its own session: children it left behind go too
 
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, lambda *a: (stop_all(), sys.exit(0)))

@@ -70,3 +70,33 @@ def test_create_app_has_no_global_state(tmp_path):
     first = create_app({"NIA_ENV": "testing", "INSTANCE_DIR": str(tmp_path / "a"), "SECRET_KEY": "x" * 32})
     second = create_app({"NIA_ENV": "testing", "INSTANCE_DIR": str(tmp_path / "b"), "SECRET_KEY": "y" * 32})
     assert first.config["SQLALCHEMY_DATABASE_URI"] != second.config["SQLALCHEMY_DATABASE_URI"]
+
+
+def test_sqlite_file_database_lets_readers_and_a_writer_work_together(tmp_path):
+    """WAL + busy timeout: a page can read while another process is writing (no "database is locked")."""
+    import sqlite3
+
+    from sqlalchemy import text
+
+    from lms import create_app
+    from lms.extensions import db
+
+    path = tmp_path / "wal.db"
+    application = create_app({"NIA_ENV": "testing", "INSTANCE_DIR": str(tmp_path),
+                              "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
+    with application.app_context():
+        with db.engine.connect() as connection:
+            assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+            assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 15000
+            connection.execute(text("CREATE TABLE t (x INTEGER)"))
+            connection.commit()
+        writer = sqlite3.connect(path, isolation_level=None)
+        try:
+            writer.execute("BEGIN IMMEDIATE")
+            writer.execute("INSERT INTO t VALUES (1)")
+            with db.engine.connect() as reader:  # would raise "database is locked" with the rollback journal
+                assert reader.execute(text("SELECT count(*) FROM t")).scalar() == 0
+            writer.execute("COMMIT")
+        finally:
+            writer.close()
+        db.engine.dispose()

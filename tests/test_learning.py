@@ -196,3 +196,12 @@ def test_retired_course_stays_open_to_its_learners(app, client, alpha, learner, 
     sign_in(learner())
     assert client.get("/courses/alpha").status_code == 404
     assert client.get("/courses/alpha/lessons/first").status_code == 404
+
+
+@pytest.mark.parametrize("hours, shown", [("1", "1 hour<"), ("1.5", "1.5 hours<"), ("8", "8 hours<")])
+def test_study_time_is_singular_or_plural(client, imported, course_tree, hours, shown):
+    course_tree.edit("alpha", "course.yaml", "hours: 1.5", f"hours: {hours}")
+    imported()
+    for page in ("/courses", "/courses/alpha"):
+        html = client.get(page).get_data(as_text=True)
+        assert re.search(rf"· {re.escape(shown[:-1])}\s*<", html) or shown in html, page

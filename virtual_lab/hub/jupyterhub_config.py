@@ -76,7 +76,7 @@ if conf.spawner == "docker":  # documented production path; needs `pip install d
 c.JupyterHub.services = [
     {"name": "lms", "api_token": os.environ.get("NIA_HUB_API_TOKEN") or keys["lms_api_token"]},
     {"name": "idle-culler",
-     "command": [sys.executable, "-m", "jupyterhub_idle_culler", f"--timeout={conf.cull_timeout}",
+     "command": [sys.executable, "-m", "virtual_lab.hub.culler", f"--timeout={conf.cull_timeout}",
                  f"--cull-every={conf.cull_every}"]},
 ]
 c.JupyterHub.load_roles = [
