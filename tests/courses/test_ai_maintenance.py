@@ -13,11 +13,13 @@ from sqlalchemy import func, select
 import virtual_lab
 from lms.extensions import db
 from lms.models import Course, Lesson, Module, Question, Quiz
+from tests.courses.labkit import CourseLabs, set_lab_env
 
 pytestmark = pytest.mark.usefixtures("release_session")
 
 COURSE = Path(__file__).resolve().parents[2] / "courses" / "ai-maintenance"
 SLUG = COURSE.name
+LABS = CourseLabs(COURSE)
 ANOMALY_LAB, PDM_LAB = "sensor-anomalies", "bearing-lead-time"
 
 # Plausible mistakes, each replacing one whole answer cell of a lab.
@@ -83,44 +85,6 @@ def first_alert_s(tel):
 '''
 
 
-def _notebook(lab: str) -> dict:
-    return json.loads((COURSE / "labs" / lab / f"{lab}.ipynb").read_text(encoding="utf-8"))
-
-
-def _sources(lab: str) -> dict[str, str]:
-    return {c["metadata"]["nbgrader"]["grade_id"]: "".join(c["source"])
-            for c in _notebook(lab)["cells"] if c["metadata"].get("nbgrader")}
-
-
-def _with_answers(lab: str, answers: dict[str, str]) -> bytes:
-    """The source notebook with whole answer cells replaced (what a trainee with that answer submits)."""
-    nb = _notebook(lab)
-    replaced = set()
-    for cell in nb["cells"]:
-        grade_id = cell["metadata"].get("nbgrader", {}).get("grade_id")
-        if grade_id in answers:
-            assert cell["metadata"]["nbgrader"]["solution"], f"{grade_id} is not an answer cell"
-            cell["source"] = answers[grade_id].strip("\n")
-            replaced.add(grade_id)
-    assert replaced == set(answers), f"answer cells not found in {lab}: {set(answers) - replaced}"
-    return json.dumps(nb).encode()
-
-
-def _env(monkeypatch, scenario: str, seed: int, trainee: str, duration_s: int) -> None:
-    for key, value in {"NIA_LAB_SCENARIO": scenario, "NIA_LAB_SEED": str(seed), "NIA_LAB_TRAINEE": trainee,
-                       "NIA_LAB_DURATION_S": str(duration_s)}.items():
-        monkeypatch.setenv(key, value)
-
-
-def _run(lab: str, grade_ids: list[str], answers: dict[str, str] | None = None, namespace: dict | None = None) -> dict:
-    """Execute cells of a lab's source notebook (hidden tests included) in one namespace, as the kernel would."""
-    sources = {**_sources(lab), **(answers or {})}
-    namespace = {} if namespace is None else namespace
-    for grade_id in grade_ids:
-        exec(compile(sources[grade_id], f"{lab}:{grade_id}", "exec"), namespace)  # noqa: S102 - our own notebook
-    return namespace
-
-
 # -- course files ---------------------------------------------------------------------------------------------
 
 def test_course_validates_and_imports(app, courses_cli):
@@ -179,11 +143,11 @@ def test_bearing_scenario_fails_within_the_lab_replay(seed, trainee):
 # -- lab 1: the hidden tests against plausible mistakes (in process: fast) -------------------------------------
 
 def test_reference_detector_scores_well_and_naive_detectors_do_not(monkeypatch):
-    _env(monkeypatch, "sensor-faults-shift", 2024, "u9", 14400)
-    ns = _run(ANOMALY_LAB, ["setup", "answer-scores", "answer-detect"])
+    set_lab_env(monkeypatch, "sensor-faults-shift", 2024, "u9", 14400)
+    ns = LABS.run_cells(ANOMALY_LAB, ["setup", "answer-scores", "answer-detect"])
     tel, truth, score = ns["TEL"], ns["TRUTH"], ns["event_scores"]
     assert score(ns["detect_anomalies"](tel), truth)["f1"] >= 0.9
-    naive = _run(ANOMALY_LAB, ["answer-detect"], {"answer-detect": GLOBAL_ZSCORE_DETECTOR}, dict(ns))
+    naive = LABS.run_cells(ANOMALY_LAB, ["answer-detect"], {"answer-detect": GLOBAL_ZSCORE_DETECTOR}, dict(ns))
     assert score(naive["detect_anomalies"](tel), truth)["f1"] < 0.4
     everything = [(m, s, 0, 14399) for m, rows in tel.groupby("machine") for s in ns["SENSORS"]
                   if not rows[s].isna().all()]
@@ -191,10 +155,10 @@ def test_reference_detector_scores_well_and_naive_detectors_do_not(monkeypatch):
 
 
 def test_overlap_scoring_passes_the_example_but_not_the_hidden_test(monkeypatch):
-    _env(monkeypatch, "sensor-faults-shift", 7, "u3", 14400)
-    sources = _sources(ANOMALY_LAB)
+    set_lab_env(monkeypatch, "sensor-faults-shift", 7, "u3", 14400)
+    sources = LABS.sources(ANOMALY_LAB)
     ns = {"SEED": 7}
-    _run(ANOMALY_LAB, ["answer-scores", "test-scores-example"], {"answer-scores": OVERLAP_SCORING}, ns)
+    LABS.run_cells(ANOMALY_LAB, ["answer-scores", "test-scores-example"], {"answer-scores": OVERLAP_SCORING}, ns)
     with pytest.raises(AssertionError, match="only a detection's start counts"):
         exec(compile(sources["test-scores"], "test-scores", "exec"), ns)  # noqa: S102 - our own notebook
 
@@ -202,16 +166,16 @@ def test_overlap_scoring_passes_the_example_but_not_the_hidden_test(monkeypatch)
 # -- lab 2: the hidden tests against plausible mistakes (in process) --------------------------------------------
 
 def test_alert_mistakes_lose_the_right_points(monkeypatch):
-    _env(monkeypatch, "moulder-bearing-wear", 777, "u12", 18000)
-    ns = _run(PDM_LAB, ["setup", "answer-hi", "answer-alert", "answer-rul", "test-alert-valid", "test-lead-110"])
+    set_lab_env(monkeypatch, "moulder-bearing-wear", 777, "u12", 18000)
+    ns = LABS.run_cells(PDM_LAB, ["setup", "answer-hi", "answer-alert", "answer-rul", "test-alert-valid", "test-lead-110"])
     assert ns["_lead"] >= 110 * 60
-    iso = _run(PDM_LAB, ["answer-alert", "test-alert-valid", "test-lead-60"], {"answer-alert": ISO_ZONE_ALERT}, ns)
+    iso = LABS.run_cells(PDM_LAB, ["answer-alert", "test-alert-valid", "test-lead-60"], {"answer-alert": ISO_ZONE_ALERT}, ns)
     assert 60 * 60 <= iso["_lead"] < 110 * 60, "the ISO zone alert is valid but late"
     with pytest.raises(AssertionError, match="at least 110 min needed"):
-        _run(PDM_LAB, ["test-lead-110"], namespace=iso)
-    _run(PDM_LAB, ["answer-alert"], {"answer-alert": BLIND_ALERT}, ns)
+        LABS.run_cells(PDM_LAB, ["test-lead-110"], namespace=iso)
+    LABS.run_cells(PDM_LAB, ["answer-alert"], {"answer-alert": BLIND_ALERT}, ns)
     with pytest.raises(AssertionError, match="alerts on a healthy shift"):
-        _run(PDM_LAB, ["test-alert-valid"], namespace=ns)
+        LABS.run_cells(PDM_LAB, ["test-alert-valid"], namespace=ns)
 
 
 # -- the live cells, against a running line ---------------------------------------------------------------------
@@ -239,8 +203,8 @@ def test_live_cells_read_the_trainees_running_line(lab_service, lab_broker, monk
              r"\d+ live readings; detections: \["),
             (PDM_LAB, "moulder-bearing-wear", ["answer-hi"], r"\n\d+\s+\d+\.\d+")):
         lab_service.start_line("lia", scenario, 3, speed=100)
-        ns = _run(lab, answers, None, dict(constants))
-        source = _sources(lab)["live"]
+        ns = LABS.run_cells(lab, answers, None, dict(constants))
+        source = LABS.sources(lab)["live"]
         quick = re.sub(r"collect\((60|120)\.0", "collect(4.0", source)
         assert quick != source, "the live cell's collection time was not found"
         exec(compile(quick, f"{lab}:live", "exec"), ns)  # noqa: S102 - our own notebook
@@ -250,39 +214,12 @@ def test_live_cells_read_the_trainees_running_line(lab_service, lab_broker, monk
 
 # -- the authoring check and a mistake graded in the sandbox ---------------------------------------------------
 
-def _grader(app, tmp_path):
-    """A grader as `flask labs check` builds it: private course directory, virtual_lab mounted read-only."""
-    from grading import sandbox
-    from grading.facade import CourseGrader
-
-    project = Path(__file__).resolve().parents[2]
-    return CourseGrader(tmp_path / SLUG, SLUG, allow_unsafe=app.config["GRADING_ALLOW_UNSAFE"],
-                        extra_ro=sandbox.extra_readonly_paths(project))
-
-
-def _check_and_grade(app, tmp_path, lab: str, mistake: bytes, seed: int, trainee: str):
-    """Authoring check (solution full marks, release zero — as `flask labs check`), then grade the mistake."""
-    from grading import labspec, operations
-
-    spec = labspec.load_lab(COURSE / "labs" / lab)
-    grader = _grader(app, tmp_path)
-
-    def env(who: str) -> dict[str, str]:
-        return {"NIA_LAB_SCENARIO": spec.scenario, "NIA_LAB_TRAINEE": who, "NIA_LAB_DURATION_S": str(spec.duration_s)}
-
-    built = grader.build(spec.slug, COURSE / "labs" / lab, spec.notebooks, seed=operations.AUTHOR_SEED,
-                         env=env("author"), time_limit_s=spec.time_limit_s, memory_mb=spec.memory_mb)
-    result = grader.grade(spec.slug, "mistake", {lab: mistake}, seed=seed, env=env(trainee),
-                          time_limit_s=spec.time_limit_s, memory_mb=spec.memory_mb)
-    return built, result, {c["grade_id"]: c["score"] for c in result.cells}
-
-
 @pytest.mark.slow
 @pytest.mark.bwrap
 def test_anomaly_lab_check_and_global_zscore_mistake(app, tmp_path):
     """A global z-score detector: the scoring task keeps its points, every F1 band is lost."""
-    mistake = _with_answers(ANOMALY_LAB, {"answer-detect": GLOBAL_ZSCORE_DETECTOR})
-    built, result, cells = _check_and_grade(app, tmp_path, ANOMALY_LAB, mistake, 5151, "u77")
+    mistake = LABS.with_answers(ANOMALY_LAB, {"answer-detect": GLOBAL_ZSCORE_DETECTOR})
+    built, [(result, cells)] = LABS.check_and_grade(app, tmp_path, ANOMALY_LAB, [(mistake, 5151, "u77")])
     assert built["points"] == 9
     assert 0 < result.score < result.max_score == 9
     assert cells["test-scores-example"] == 1 and cells["test-scores"] == 2 and cells["test-detect-shape"] == 1
@@ -295,8 +232,8 @@ def test_anomaly_lab_check_and_global_zscore_mistake(app, tmp_path):
 @pytest.mark.bwrap
 def test_maintenance_lab_check_and_straight_line_rul_mistake(app, tmp_path):
     """A straight-line RUL: alert and lead-time points stay, the 15 % RUL band is lost."""
-    mistake = _with_answers(PDM_LAB, {"answer-rul": STRAIGHT_LINE_RUL})
-    built, result, cells = _check_and_grade(app, tmp_path, PDM_LAB, mistake, 5151, "u77")
+    mistake = LABS.with_answers(PDM_LAB, {"answer-rul": STRAIGHT_LINE_RUL})
+    built, [(result, cells)] = LABS.check_and_grade(app, tmp_path, PDM_LAB, [(mistake, 5151, "u77")])
     assert built["points"] == 13
     assert 0 < result.score < result.max_score == 13
     assert cells["test-alert-valid"] == 2 and cells["test-lead-110"] == 2 and cells["test-rul-shape"] == 1

@@ -12,40 +12,14 @@ from sqlalchemy import func, select
 import virtual_lab
 from lms.extensions import db
 from lms.models import Course, Lesson, Module, Question, Quiz
+from tests.courses.labkit import CourseLabs
 
 pytestmark = pytest.mark.usefixtures("release_session")
 
 COURSE = Path(__file__).resolve().parents[2] / "courses" / "green-manufacturing"
 SLUG = COURSE.name
+LABS = CourseLabs(COURSE)
 ENERGY_LAB, CONTROL_LAB = "energy-per-good-part", "energy-aware-control"
-
-
-def _notebook(lab: str) -> dict:
-    return json.loads((COURSE / "labs" / lab / f"{lab}.ipynb").read_text(encoding="utf-8"))
-
-
-def _with_mistake(lab: str, old: str, new: str) -> bytes:
-    """The source notebook with one line of the reference solution replaced by a plausible mistake."""
-    nb = _notebook(lab)
-    replaced = 0
-    for cell in nb["cells"]:
-        source = "".join(cell["source"])
-        if old in source and cell["metadata"]["nbgrader"].get("solution"):
-            cell["source"] = source.replace(old, new)
-            replaced += 1
-    assert replaced == 1, f"the mistake must change exactly one solution cell of {lab}"
-    return json.dumps(nb).encode()
-
-
-def _run_cells(lab: str, grade_ids: list[str], env: dict[str, str], monkeypatch) -> dict:
-    """Execute some locked/solution cells of a lab notebook in one namespace (as the kernel would)."""
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    cells = {c["metadata"]["nbgrader"]["grade_id"]: "".join(c["source"]) for c in _notebook(lab)["cells"]}
-    namespace: dict = {}
-    for grade_id in grade_ids:
-        exec(compile(cells[grade_id], f"{lab}:{grade_id}", "exec"), namespace)  # noqa: S102 - our own notebook
-    return namespace
 
 
 def test_course_validates_and_imports(app, courses_cli):
@@ -89,7 +63,7 @@ def test_closed_loop_log_replays_exactly_and_saves_energy(monkeypatch):
     """What the notebook's harness runs is exactly what virtual_lab.replay(..., commands=log) reproduces."""
     env = {"NIA_LAB_SCENARIO": "energy-idle-shift", "NIA_LAB_SEED": "31337", "NIA_LAB_TRAINEE": "u58",
            "NIA_LAB_DURATION_S": "7200"}
-    ns = _run_cells(CONTROL_LAB, ["setup", "harness", "answer-controller"], env, monkeypatch)
+    ns = LABS.run_with_env(CONTROL_LAB, ["setup", "harness", "answer-controller"], env, monkeypatch)
     log, result = ns["log"], ns["evaluate"](ns["log"])
     assert log and all(set(entry) == {"t_ms", "topic", "payload"} for entry in log)
     assert result["refused"] == 0 and result["max_speed_pct"] == 100.0
@@ -116,7 +90,7 @@ def test_waiting_energy_matches_the_power_model(monkeypatch):
     """Part A's reference answer: a stopped-to-standby moulder must show less waiting energy than the baseline."""
     env = {"NIA_LAB_SCENARIO": "energy-idle-shift", "NIA_LAB_SEED": "7", "NIA_LAB_TRAINEE": "u3",
            "NIA_LAB_DURATION_S": "7200"}
-    ns = _run_cells(CONTROL_LAB, ["setup", "harness", "answer-waiting"], env, monkeypatch)
+    ns = LABS.run_with_env(CONTROL_LAB, ["setup", "harness", "answer-waiting"], env, monkeypatch)
     waiting = ns["waiting_kwh"](ns["baseline"])
     # the packer stoppage blocks the moulder for tens of minutes at its 6 kW idle power
     assert 1.0 < waiting["moulder"] < 6.0 * 2100 / 3600
@@ -129,13 +103,13 @@ def test_band_tests_trust_only_their_own_replay(monkeypatch):
 
     env = {"NIA_LAB_SCENARIO": "energy-idle-shift", "NIA_LAB_SEED": "99", "NIA_LAB_TRAINEE": "u5",
            "NIA_LAB_DURATION_S": "7200"}
-    ns = _run_cells(CONTROL_LAB, ["setup", "harness"], env, monkeypatch)
+    ns = LABS.run_with_env(CONTROL_LAB, ["setup", "harness"], env, monkeypatch)
     ns["controller"] = lambda view, memory: [("moulder", "setpoint", {"name": "speed_pct", "value": 100})] \
         if view["t_s"] == 0 else []
     for record in ns["baseline"]:  # the "trick": double the baseline's meters
         if record["topic"].endswith("/energy"):
             record["payload"]["energy_kwh"] *= 2
-    tests = {c["metadata"]["nbgrader"]["grade_id"]: "".join(c["source"]) for c in _notebook(CONTROL_LAB)["cells"]}
+    tests = LABS.sources(CONTROL_LAB)
     saved = {name: module for name, module in sys.modules.items() if name.split(".")[0] == "virtual_lab"}
     try:
         exec(tests["test-controller-runs"], ns)  # noqa: S102 - our own notebook's test cell
@@ -148,40 +122,13 @@ def test_band_tests_trust_only_their_own_replay(monkeypatch):
         sys.modules.update(saved)
 
 
-def _grader(app, tmp_path):
-    """A grader like `flask labs check` builds: private course directory, virtual_lab mounted read-only."""
-    from grading import sandbox
-    from grading.facade import CourseGrader
-
-    project = Path(__file__).resolve().parents[2]
-    return CourseGrader(tmp_path / SLUG, SLUG, allow_unsafe=app.config["GRADING_ALLOW_UNSAFE"],
-                        extra_ro=sandbox.extra_readonly_paths(project))
-
-
-def _lab_env(spec, trainee: str) -> dict[str, str]:
-    return {"NIA_LAB_SCENARIO": spec.scenario, "NIA_LAB_TRAINEE": trainee, "NIA_LAB_DURATION_S": str(spec.duration_s)}
-
-
-def _check_and_grade_mistake(app, tmp_path, lab: str, mistake: bytes, seed: int, trainee: str):
-    """Authoring check (as `flask labs check`: solution full marks, release zero), then grade the mistake."""
-    from grading import labspec, operations
-
-    spec = labspec.load_lab(COURSE / "labs" / lab)
-    grader = _grader(app, tmp_path)
-    built = grader.build(spec.slug, COURSE / "labs" / lab, spec.notebooks, seed=operations.AUTHOR_SEED,
-                         env=_lab_env(spec, "author"), time_limit_s=spec.time_limit_s, memory_mb=spec.memory_mb)
-    result = grader.grade(spec.slug, "mistake", {lab: mistake}, seed=seed, env=_lab_env(spec, trainee),
-                          time_limit_s=spec.time_limit_s, memory_mb=spec.memory_mb)
-    return built, result, {c["grade_id"]: c["score"] for c in result.cells}
-
-
 @pytest.mark.slow
 @pytest.mark.bwrap
 def test_energy_lab_check_and_good_count_mistake(app, tmp_path):
     """Dividing by all parts (good + scrap) instead of good parts: partial credit, the two per-part cells fail."""
-    mistake = _with_mistake(ENERGY_LAB, 'good = record["payload"]["good_total"]',
-                            'good = record["payload"]["good_total"] + record["payload"]["bad_total"]')
-    built, result, cells = _check_and_grade_mistake(app, tmp_path, ENERGY_LAB, mistake, 5151, "u77")
+    mistake = LABS.with_mistake(ENERGY_LAB, ('good = record["payload"]["good_total"]',
+                                             'good = record["payload"]["good_total"] + record["payload"]["bad_total"]'))
+    built, [(result, cells)] = LABS.check_and_grade(app, tmp_path, ENERGY_LAB, [(mistake, 5151, "u77")])
     assert built["points"] == 13
     assert 0 < result.score < result.max_score == 13
     assert cells["test-kwh-per-good-part"] == 0 and cells["test-co2e-per-part"] == 0
@@ -192,8 +139,8 @@ def test_energy_lab_check_and_good_count_mistake(app, tmp_path):
 @pytest.mark.bwrap
 def test_control_lab_check_and_no_dwell_time_mistake(app, tmp_path):
     """Stopping machines the moment they wait: commands are legal, but output drops below 98 % — no band points."""
-    mistake = _with_mistake(CONTROL_LAB, "WAIT_BEFORE_STOP_S = 20 ", "WAIT_BEFORE_STOP_S = 0 ")
-    built, result, cells = _check_and_grade_mistake(app, tmp_path, CONTROL_LAB, mistake, 5151, "u77")
+    mistake = LABS.with_mistake(CONTROL_LAB, ("WAIT_BEFORE_STOP_S = 20 ", "WAIT_BEFORE_STOP_S = 0 "))
+    built, [(result, cells)] = LABS.check_and_grade(app, tmp_path, CONTROL_LAB, [(mistake, 5151, "u77")])
     assert built["points"] == 10
     assert result.score == 4 and result.max_score == 10
     assert cells["test-controller-runs"] == 1

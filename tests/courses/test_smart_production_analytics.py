@@ -13,42 +13,14 @@ from sqlalchemy import func, select
 
 from lms.extensions import db
 from lms.models import Course, Lesson, Module, Question, Quiz
+from tests.courses.labkit import CourseLabs
 
 pytestmark = pytest.mark.usefixtures("release_session")
 
 COURSE = Path(__file__).resolve().parents[2] / "courses" / "smart-production-analytics"
 SLUG = COURSE.name
+LABS = CourseLabs(COURSE)
 OEE_LAB, SPC_LAB = "oee-pareto", "spc-drift"
-
-
-def _notebook(lab: str) -> dict:
-    return json.loads((COURSE / "labs" / lab / f"{lab}.ipynb").read_text(encoding="utf-8"))
-
-
-def _with_mistake(lab: str, *replacements: tuple[str, str]) -> bytes:
-    """The source notebook with parts of one solution cell replaced by a plausible mistake."""
-    nb = _notebook(lab)
-    changed = set()
-    for cell in nb["cells"]:
-        source = "".join(cell["source"])
-        for old, new in replacements:
-            if old in source and cell["metadata"]["nbgrader"].get("solution"):
-                source = source.replace(old, new)
-                changed.add(cell["metadata"]["nbgrader"]["grade_id"])
-        cell["source"] = source
-    assert len(changed) == 1, f"the mistake must change exactly one solution cell of {lab}: {changed}"
-    return json.dumps(nb).encode()
-
-
-def _run_cells(lab: str, grade_ids: list[str], env: dict[str, str], monkeypatch) -> dict:
-    """Execute some cells of a lab notebook in one namespace, as the kernel would (no sandbox)."""
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    cells = {c["metadata"]["nbgrader"]["grade_id"]: "".join(c["source"]) for c in _notebook(lab)["cells"]}
-    namespace: dict = {}
-    for grade_id in grade_ids:
-        exec(compile(cells[grade_id], f"{lab}:{grade_id}", "exec"), namespace)  # noqa: S102 - our own notebook
-    return namespace
 
 
 def _spc_env(seed: int, trainee: str) -> dict[str, str]:
@@ -92,7 +64,7 @@ def test_bad_course_file_is_refused_with_its_line(tmp_path, courses_cli):
 def test_oee_reference_gives_the_known_answer_and_closes_the_time_balance(monkeypatch):
     env = {"NIA_LAB_SCENARIO": "normal-shift", "NIA_LAB_SEED": "424242", "NIA_LAB_TRAINEE": "author",
            "NIA_LAB_DURATION_S": "28800"}
-    ns = _run_cells(OEE_LAB, ["shift-data", "answer-oee", "answer-downtime", "answer-pareto"], env, monkeypatch)
+    ns = LABS.run_with_env(OEE_LAB, ["shift-data", "answer-oee", "answer-downtime", "answer-pareto"], env, monkeypatch)
     known = ns["oee"](ns["KNOWN_ROWS"], "packer", ns["KNOWN_START"], ns["KNOWN_END"])
     assert known["oee"] == pytest.approx(0.7125, abs=1e-6)
     assert known["performance"] == pytest.approx(10 / 12, abs=1e-6)
@@ -116,7 +88,7 @@ def test_spc_reference_finds_the_drift_within_the_window(monkeypatch, seed, trai
     seed is covered by the authoring check below.)"""
     import virtual_lab
 
-    ns = _run_cells(SPC_LAB, ["shift-data", "answer-chart", "chart-data", "answer-rules", "answer-onset"],
+    ns = LABS.run_with_env(SPC_LAB, ["shift-data", "answer-chart", "chart-data", "answer-rules", "answer-onset"],
                     _spc_env(seed, trainee), monkeypatch)
     truth = [g for g in virtual_lab.ground_truth("quality-drift", seed=seed, trainee=trainee, duration_s=28800)
              if g["kind"] == "quality_drift"][0]["t_ms"] / 1000
@@ -129,7 +101,7 @@ def test_spc_reference_finds_the_drift_within_the_window(monkeypatch, seed, trai
 
 def test_synthetic_downward_drift_check_is_fair(monkeypatch):
     """The hidden synthetic check must give the reference full marks for every seed (both sides of the chart)."""
-    ns = _run_cells(SPC_LAB, ["answer-onset"], {}, monkeypatch)
+    ns = LABS.run_with_env(SPC_LAB, ["answer-onset"], {}, monkeypatch)
     for seed in range(3000):
         rng = random.Random(seed)
         start = rng.randint(60, 160)
@@ -142,43 +114,13 @@ def test_synthetic_downward_drift_check_is_fair(monkeypatch):
 
 # -- authoring check and mistakes in the sandbox ---------------------------------------------------------------
 
-def _grader(app, tmp_path):
-    """A grader like `flask labs check` builds: private course directory, virtual_lab mounted read-only."""
-    from grading import sandbox
-    from grading.facade import CourseGrader
-
-    project = Path(__file__).resolve().parents[2]
-    return CourseGrader(tmp_path / SLUG, SLUG, allow_unsafe=app.config["GRADING_ALLOW_UNSAFE"],
-                        extra_ro=sandbox.extra_readonly_paths(project))
-
-
-def _lab_env(spec, trainee: str) -> dict[str, str]:
-    return {"NIA_LAB_SCENARIO": spec.scenario, "NIA_LAB_TRAINEE": trainee, "NIA_LAB_DURATION_S": str(spec.duration_s)}
-
-
-def _check_and_grade(app, tmp_path, lab: str, mistakes: list[tuple[bytes, int, str]]):
-    """Authoring check (as `flask labs check`: solution full marks, release zero), then grade each mistake."""
-    from grading import labspec, operations
-
-    spec = labspec.load_lab(COURSE / "labs" / lab)
-    grader = _grader(app, tmp_path)
-    built = grader.build(spec.slug, COURSE / "labs" / lab, spec.notebooks, seed=operations.AUTHOR_SEED,
-                         env=_lab_env(spec, "author"), time_limit_s=spec.time_limit_s, memory_mb=spec.memory_mb)
-    results = []
-    for content, seed, trainee in mistakes:
-        result = grader.grade(spec.slug, "mistake", {lab: content}, seed=seed, env=_lab_env(spec, trainee),
-                              time_limit_s=spec.time_limit_s, memory_mb=spec.memory_mb)
-        results.append((result, {c["grade_id"]: c["score"] for c in result.cells}))
-    return built, results
-
-
 @pytest.mark.slow
 @pytest.mark.bwrap
 def test_oee_lab_check_and_performance_over_planned_time_mistake(app, tmp_path):
     """Performance divided by planned instead of run time (availability counted twice): partial credit."""
-    mistake = _with_mistake(OEE_LAB, ("performance = ideal_s * produced / run_s if run_s else 0.0",
+    mistake = LABS.with_mistake(OEE_LAB, ("performance = ideal_s * produced / run_s if run_s else 0.0",
                                       "performance = ideal_s * produced / planned_s"))
-    built, [(result, cells)] = _check_and_grade(app, tmp_path, OEE_LAB, [(mistake, 5151, "u77")])
+    built, [(result, cells)] = LABS.check_and_grade(app, tmp_path, OEE_LAB, [(mistake, 5151, "u77")])
     assert built["points"] == 9
     assert 0 < result.score < result.max_score == 9
     assert cells["test-oee-known"] == cells["test-oee-own"] == 0
@@ -191,15 +133,15 @@ def test_oee_lab_check_and_performance_over_planned_time_mistake(app, tmp_path):
 @pytest.mark.bwrap
 def test_spc_lab_check_and_two_plausible_mistakes(app, tmp_path):
     """Limits at 3 x R-bar (A2 forgotten) and 'the onset is the first signal' (fooled by a false alarm)."""
-    no_a2 = _with_mistake(SPC_LAB, ('"ucl": center + c["A2"] * rbar, "lcl": center - c["A2"] * rbar',
+    no_a2 = LABS.with_mistake(SPC_LAB, ('"ucl": center + c["A2"] * rbar, "lcl": center - c["A2"] * rbar',
                                     '"ucl": center + 3 * rbar, "lcl": center - 3 * rbar'),
                           ('"sigma": c["A2"] * rbar / 3', '"sigma": rbar'))
-    first_signal = _with_mistake(SPC_LAB, ("    center, ucl, lcl = limits[",
+    first_signal = LABS.with_mistake(SPC_LAB, ("    center, ucl, lcl = limits[",
                                            "    flagged = western_electric([g['mean'] for g in groups], "
                                            "limits['center'], limits['sigma'])\n"
                                            "    return float(groups[flagged[0][0]]['t_start']) if flagged else None\n"
                                            "    center, ucl, lcl = limits["))
-    built, [(wide, wide_cells), (naive, naive_cells)] = _check_and_grade(
+    built, [(wide, wide_cells), (naive, naive_cells)] = LABS.check_and_grade(
         app, tmp_path, SPC_LAB, [(no_a2, 5151, "u77"), (first_signal, 2, "u2")])
     assert built["points"] == 9
     assert wide.score == 4 and wide_cells["test-limits"] == 0 and wide_cells["test-rules-examples"] == 2
