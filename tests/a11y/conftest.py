@@ -35,7 +35,7 @@ def axe_source() -> str:
         unavailable(f"axe-core not available from the npm registry: {error}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # not session: an open sync_playwright() blocks every later Playwright user
 def browser():
     if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
         unavailable(f"chromium not installed at {CHROMIUM} (scripts/sysdeps.sh installs it on Debian)")
@@ -47,7 +47,7 @@ def browser():
         instance.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def live_site(tmp_path_factory):
     site, server = start_site(tmp_path_factory.mktemp("a11y-site"))
     yield site
@@ -64,7 +64,7 @@ def sign_in(page, site, role: str) -> None:
     assert "/accounts/login" not in page.url, f"{role} could not log in"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def role_pages(browser, live_site):
     """role -> a page in its own browser context, signed in once ("anonymous" has no account)."""
     pages, contexts = {}, []
