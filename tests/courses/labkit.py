@@ -92,3 +92,24 @@ def set_lab_env(monkeypatch, scenario: str, seed: int, trainee: str, duration_s:
     for key, value in {"NIA_LAB_SCENARIO": scenario, "NIA_LAB_SEED": str(seed), "NIA_LAB_TRAINEE": trainee,
                        "NIA_LAB_DURATION_S": str(duration_s)}.items():
         monkeypatch.setenv(key, value)
+
+
+def import_course(app, courses_cli, course_dir: Path):
+    """Validate and import one course; (course row, lesson count, questions, quizzes), detached for asserts."""
+    from sqlalchemy import func, select
+
+    from lms.extensions import db
+    from lms.models import Course, Lesson, Module, Question, Quiz
+
+    for command in ("validate", "import"):
+        result = courses_cli(command, course_dir)
+        assert result.exit_code == 0, result.output
+    with app.app_context():
+        course = db.session.scalar(select(Course).where(Course.slug == course_dir.name))
+        lessons = db.session.scalar(select(func.count(Lesson.id)).join(Module).where(
+            Module.course_id == course.id, Lesson.archived.is_(False)))
+        questions = list(db.session.scalars(select(Question).join(Quiz).join(Module).where(
+            Module.course_id == course.id, Question.archived.is_(False))))
+        quizzes = list(db.session.scalars(select(Quiz).join(Module).where(Module.course_id == course.id)))
+        db.session.expunge_all()
+    return course, lessons, questions, quizzes

@@ -8,12 +8,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
 
 import virtual_lab
-from lms.extensions import db
-from lms.models import Course, Lesson, Module, Question, Quiz
-from tests.courses.labkit import CourseLabs, set_lab_env
+from tests.courses.labkit import CourseLabs, import_course, set_lab_env
 
 pytestmark = pytest.mark.usefixtures("release_session")
 
@@ -88,17 +85,8 @@ def first_alert_s(tel):
 # -- course files ---------------------------------------------------------------------------------------------
 
 def test_course_validates_and_imports(app, courses_cli):
-    result = courses_cli("validate", COURSE)
-    assert result.exit_code == 0, result.output
-    result = courses_cli("import", COURSE)
-    assert result.exit_code == 0, result.output
-    with app.app_context():
-        course = db.session.scalar(select(Course).where(Course.slug == SLUG))
-        lessons = db.session.scalar(select(func.count(Lesson.id)).join(Module).where(Module.course_id == course.id))
-        questions = list(db.session.scalars(select(Question).join(Quiz).join(Module).where(
-            Module.course_id == course.id)))
-        quiz = db.session.scalar(select(Quiz).join(Module).where(Module.course_id == course.id))
-        assert set(course.translations) >= {"zh_Hant", "zh_Hans"}
+    course, lessons, questions, (quiz,) = import_course(app, courses_cli, COURSE)
+    assert set(course.translations) >= {"zh_Hant", "zh_Hans"}
     assert lessons == 6
     assert len(questions) >= 15 and all(q.explanation.strip() for q in questions)
     assert {q.kind for q in questions} == {"single", "multiple", "numeric", "text"}

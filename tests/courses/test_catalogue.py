@@ -50,6 +50,7 @@ def test_certification_course_shape(app, courses_cli, slug):
         assert (COURSES / slug / "labs" / lab / "lab.yaml").is_file(), f"{slug}/{lab}: lab.yaml missing"
     with app.app_context():
         course = db.session.scalar(select(Course).where(Course.slug == slug))
+        db.session.expunge(course)
         lessons = db.session.scalar(select(func.count(Lesson.id)).join(Module).where(
             Module.course_id == course.id, Lesson.archived.is_(False)))
         questions = list(db.session.scalars(select(Question).join(Quiz).join(Module).where(
@@ -57,6 +58,8 @@ def test_certification_course_shape(app, courses_cli, slug):
     assert lessons >= 4, f"{slug}: {lessons} lessons"
     assert len(questions) >= 15, f"{slug}: {len(questions)} quiz questions"
     assert all((q.explanation or "").strip() for q in questions), f"{slug}: every question needs an explanation"
+    assert {q.kind for q in questions} == {"single", "multiple", "numeric", "text"}, f"{slug}: all four kinds"
+    assert set(course.translations) >= {"zh_Hant", "zh_Hans"}, f"{slug}: course title/summary in both Chinese"
     for lesson_file in (COURSES / slug / "lessons").glob("*.md"):
         words = len(lesson_file.read_text(encoding="utf-8").split())
         assert words >= 300 or "." in lesson_file.stem, f"{lesson_file.name}: {words} words is not a lesson"

@@ -9,11 +9,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
 
-from lms.extensions import db
-from lms.models import Course, Lesson, Module, Question, Quiz
-from tests.courses.labkit import CourseLabs
+from tests.courses.labkit import CourseLabs, import_course
 
 pytestmark = pytest.mark.usefixtures("release_session")
 
@@ -31,15 +28,7 @@ def _spc_env(seed: int, trainee: str) -> dict[str, str]:
 # -- course files ----------------------------------------------------------------------------------------------
 
 def test_course_validates_and_imports(app, courses_cli):
-    result = courses_cli("validate", COURSE)
-    assert result.exit_code == 0, result.output
-    result = courses_cli("import", COURSE)
-    assert result.exit_code == 0, result.output
-    with app.app_context():
-        course = db.session.scalar(select(Course).where(Course.slug == SLUG))
-        lessons = db.session.scalar(select(func.count(Lesson.id)).join(Module).where(Module.course_id == course.id))
-        questions = list(db.session.scalars(select(Question).join(Quiz).join(Module).where(
-            Module.course_id == course.id)))
+    course, lessons, questions, _quizzes = import_course(app, courses_cli, COURSE)
     assert course.level == "intermediate" and lessons == 6
     assert len(questions) >= 15 and all(q.explanation.strip() for q in questions)
     assert {q.kind for q in questions} == {"single", "multiple", "numeric", "text"}
