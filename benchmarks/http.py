@@ -4,7 +4,7 @@ catalog, each at N concurrent connections. Goal: ratio >= 0.5 and p99 < 100 ms.
 
     python -m benchmarks http --seconds 10 --connections 50 [--workers N] [--worker-class gthread|sync]
 
-The server runs as `make run` serves the LMS (lms/launcher.py: gthread, 2 workers per core x 2
+The server runs as `make run` serves the LMS (lms/launcher.py: gthread, 1 worker per core x 4
 threads, keep-alive); the
 same gunicorn serves the hello endpoint and the pages, so the settings apply to the baseline and the pages alike.
 """

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Integer, bindparam, func, select
 from sqlalchemy.orm import aliased
 
 from lms.extensions import db
@@ -126,6 +126,13 @@ def best_grades(lab_ids: list[int], user_ids: list[int] | None = None) -> dict[t
         if key not in best or grade.score > best[key].score:
             best[key] = grade
     return best
+
+
+def lab_fingerprint() -> tuple:
+    """Scalar expressions that change when a lab's points or pass mark change (a build, an upload, an import)."""
+    return tuple(select(expression).scalar_subquery() for expression in (
+        func.count(Lab.id), func.max(Lab.built_at), func.sum(Lab.points), func.sum(Lab.pass_mark),
+        func.sum(func.coalesce(Lab.pass_percent, 0.0)), func.sum(Lab.archived.cast(Integer))))
 
 
 def completion_evidence(user_id: int, course_slug: str) -> list[dict[str, Any]]:

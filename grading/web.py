@@ -28,7 +28,8 @@ def init_app(app: Flask) -> None:
     from lms import signals
     from lms.core.health import register_health_check
     from lms.core.navigation import register_nav
-    from lms.core.registry import register_completion_source, register_gradebook_columns
+    from lms.core.progress_stamp import track as track_progress
+    from lms.core.registry import register_completion_source, register_content_fingerprint, register_gradebook_columns
 
     from . import models  # noqa: F401 - registers the tables for create_all
     from .cli import labs_cli
@@ -39,6 +40,9 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(labs_cli)
     register_nav(app, "grading.index", _l("Labs"), who="user", order=40)
     register_completion_source(app, queries.completion_evidence)
+    register_content_fingerprint(app, *queries.lab_fingerprint())
+    track_progress(models.Submission)
+    track_progress(models.Grade, owner=lambda grade: grade.submission.user_id if grade.submission else None)
     register_gradebook_columns(app, queries.gradebook_columns)
     register_health_check(app, "grading", _health)
     signals.course_imported.connect(_on_course_imported)

@@ -38,11 +38,14 @@ def _env_port(name: str, default: int) -> int:
 
 
 def gunicorn_concurrency() -> tuple[int, int]:
-    """(workers, threads) for the LMS: processes rather than threads, because pages are CPU-bound Python and a
-    thread that waits on the database waits again for the GIL; measured on 2 cores (benchmarks/http), 4 workers x
-    2 threads served lesson pages 1.8x faster than 2 x 8. NIA_LMS_WORKERS / NIA_LMS_THREADS override."""
-    workers = int(os.environ.get("NIA_LMS_WORKERS") or 2 * (os.cpu_count() or 1))
-    threads = int(os.environ.get("NIA_LMS_THREADS") or 2)
+    """(workers, threads) for the LMS: one process per core, because pages are CPU-bound Python (a page needs no
+    database round trip once its user is loaded), and four threads each so slow requests (the hub's launch
+    progress stream, uploads) do not hold a whole process. Measured on 2 cores (benchmarks/http, 2026-11-25):
+    2 x 4 served signed-in lesson pages at 0.53-0.57 of hello-world with p99 58-65 ms, 4 x 2 at 0.55-0.58 with
+    p99 97-108 ms (more processes than cores: each waits for a time slice), 2 x 8 at a third of that earlier.
+    NIA_LMS_WORKERS / NIA_LMS_THREADS override."""
+    workers = int(os.environ.get("NIA_LMS_WORKERS") or (os.cpu_count() or 1))
+    threads = int(os.environ.get("NIA_LMS_THREADS") or 4)
     return workers, threads
 
 

@@ -8,6 +8,8 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event, select
 
+from lms.accounts import signed_in
+from lms.accounts.signed_in import fetch_row
 from lms.extensions import db
 from lms.models import Course
 from tests.fixtures.content import form_token
@@ -30,12 +32,18 @@ def counted(app):
     def _count(_conn, _cursor, statement, _params, _context, _many):
         statements.append(statement)
 
+    def _count_user_load(engine, statement, parameters):  # the signed-in user is read past SQLAlchemy's events
+        statements.append(statement)
+        return fetch_row(engine, statement, parameters)
+
     with app.app_context():
         engine = db.engine
     event.listen(engine, "before_cursor_execute", _count)
+    signed_in.fetch_row = _count_user_load
     try:
         yield statements
     finally:
+        signed_in.fetch_row = fetch_row
         event.remove(engine, "before_cursor_execute", _count)
         app.config["PAGE_CACHE_CHECK_SECONDS"] = 0
 

@@ -42,22 +42,31 @@ def _store() -> _Store:
 
 
 def content_generation() -> tuple:
-    """Fingerprint of the imported content (course count, newest import, archived count), cached briefly."""
-    from ..models import Course
-
+    """Fingerprint of the imported content (course count, newest import, archived count, and what other packages
+    registered, e.g. lab points), cached briefly."""
     store = _store()
     now = time.monotonic()
     if now - store.checked_at < current_app.config["PAGE_CACHE_CHECK_SECONDS"] and store.generation is not None:
         return store.generation
-    row = db.session.execute(select(func.count(Course.id), func.max(Course.imported_at),
-                                    func.sum(Course.archived.cast(db.Integer)))).one()
-    generation = tuple(row)
+    generation = tuple(db.session.execute(_fingerprint_statement()).one())
     with store.lock:
         if generation != store.generation:
             store.pages.clear()
             store.generation = generation
         store.checked_at = now
     return generation
+
+
+def _fingerprint_statement():
+    found = current_app.extensions.get("nia.content_fingerprint_statement")
+    if found is None:
+        from ..models import Course
+        from .registry import content_fingerprints
+
+        found = current_app.extensions["nia.content_fingerprint_statement"] = select(
+            func.count(Course.id), func.max(Course.imported_at), func.sum(Course.archived.cast(db.Integer)),
+            *content_fingerprints())
+    return found
 
 
 def _cacheable_request() -> bool:
@@ -126,7 +135,7 @@ def render_personal(template: str, shape: tuple, **context) -> str:
     Falls back to a plain render when messages are waiting to be flashed or the cache is off."""
     from flask import render_template, session
     from flask_login import current_user
-    from flask_wtf.csrf import generate_csrf
+    from .signed_values import csrf_token
 
     user = current_user._get_current_object()
     if not current_app.config["PAGE_CACHE_ENABLED"] or session.get("_flashes") or not user.is_authenticated:
@@ -143,5 +152,5 @@ def render_personal(template: str, shape: tuple, **context) -> str:
             while len(store.pages) > MAX_ENTRIES:
                 store.pages.popitem(last=False)
     return (shared.replace(_NAME, str(escape(user.name)))
-            .replace(_CSRF, generate_csrf())
+            .replace(_CSRF, csrf_token())
             .replace(_HERE, do_urlencode(request.full_path.rstrip("?"))))

@@ -3,6 +3,8 @@
 - completion sources: grading registers `fn(user_id, course_slug) -> list[LabResult dict]` so the LMS can decide
   course completion; each dict: {"type": "lab", "slug", "title", "score", "max_score", "passed", "graded_at"}.
 - gradebook columns: `fn(course_slug, user_ids) -> (columns: list[str], cells: {user_id: {column: value}})`.
+- content fingerprints: scalar SQL expressions that change when a package's content rows change (e.g. a lab's
+  points after a build); page and progress caches start again when any of them changes.
 - launcher processes: each component names the long-running processes `make run` must start.
 """
 from __future__ import annotations
@@ -32,3 +34,11 @@ def register_gradebook_columns(app: Flask, provider: GradebookColumns) -> None:
 
 def gradebook_columns(course_slug: str, user_ids: list[int]) -> list[tuple[list[str], dict[int, dict[str, Any]]]]:
     return [provider(course_slug, user_ids) for provider in current_app.extensions.get("nia.gradebook_columns", [])]
+
+
+def register_content_fingerprint(app: Flask, *expressions: Any) -> None:
+    app.extensions.setdefault("nia.content_fingerprints", []).extend(expressions)
+
+
+def content_fingerprints() -> list[Any]:
+    return list(current_app.extensions.get("nia.content_fingerprints", []))

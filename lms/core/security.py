@@ -6,9 +6,10 @@ from flask_babel import get_locale, get_translations
 from flask_login.config import COOKIE_NAME, SESSION_KEYS
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from ..extensions import db, login_manager
+from ..extensions import login_manager
 from .i18n import LOCALE_NAMES, html_lang, template_gettext
 from .navigation import nav_items
+from .signed_values import RememberingSessionInterface
 from .urls import fixed_url
 
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -19,6 +20,7 @@ _HSTS = ("Strict-Transport-Security", "max-age=31536000")
 
 
 def init_security(app: Flask) -> None:
+    app.session_interface = RememberingSessionInterface()
     if int(app.config.get("PROXY_FIX_X_FOR", 0) or 0):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_FIX_X_FOR"]), x_proto=1)
 
@@ -42,15 +44,12 @@ def init_security(app: Flask) -> None:
 
     @login_manager.user_loader
     def _load_user(identity: str):
-        from ..models import User
+        from ..accounts.signed_in import load_signed_in
 
         user_id, _, version = identity.partition(":")
         if not user_id.isdigit():
             return None
-        user = db.session.get(User, int(user_id))
-        if user is None or str(user.session_version) != version:
-            return None
-        return user
+        return load_signed_in(int(user_id), version)
 
     @login_manager.unauthorized_handler
     def _unauthorized():

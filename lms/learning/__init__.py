@@ -16,6 +16,8 @@ def level_name(level: str) -> str:
 def init_app(app: Flask) -> None:
     from .. import content
     from ..core.navigation import register_nav
+    from ..core.progress_stamp import track as track_progress
+    from ..models import Enrolment, LessonCompletion
     from . import completion, queries
     from .views import bp
 
@@ -26,3 +28,5 @@ def init_app(app: Flask) -> None:
     register_nav(app, "learning.catalog", _l("Courses"), who="all", order=10)
     register_nav(app, "learning.dashboard", _l("My learning"), who="user", order=5)
     completion.connect(app)
+    track_progress(Enrolment)
+    track_progress(LessonCompletion)

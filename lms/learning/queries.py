@@ -12,6 +12,7 @@ from ..core import registry
 from ..extensions import db
 from ..models import Course, Enrolment, Lesson, LessonCompletion, Module, Quiz, QuizAttempt
 from . import outline
+from .progress_cache import cached_progress
 
 ACTIVE_STATUSES = ("active", "completed")
 
@@ -174,7 +175,11 @@ def _pick(items: list, rule: Any, slug_of) -> list:
 
 
 def course_progress(user_id: int, course: Course) -> dict[str, Any]:
-    """Progress of one learner in one course (JSON-friendly)."""
+    """Progress of one learner in one course (JSON-friendly; the signed-in learner's may be shared: do not modify)."""
+    return cached_progress(user_id, course, _compute_course_progress)
+
+
+def _compute_course_progress(user_id: int, course: Course) -> dict[str, Any]:
     modules = active_modules(course)
     all_lessons = [lesson for m in modules for lesson in active_lessons(m)]
     all_quizzes = [q for m in modules for q in active_quizzes(m)]
