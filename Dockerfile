@@ -22,4 +22,5 @@ RUN useradd --create-home --uid 10001 nia \
  && chown -R nia /app/instance /app/var
 USER nia
 EXPOSE 8470
-CMD ["gunicorn", "--bind", "0.0.0.0:8470", "--worker-class", "gthread", "--workers", "3", "--threads", "8", "lms:create_app()"]
+# As `make run` (lms/launcher.py): one process per core, 4 threads each, a SO_REUSEPORT socket per process.
+CMD ["sh", "-c", "exec gunicorn --bind 0.0.0.0:8470 --worker-class gthread --workers \"${NIA_LMS_WORKERS:-$(nproc)}\" --threads \"${NIA_LMS_THREADS:-4}\" --reuse-port 'lms:create_app()'"]

@@ -5,7 +5,7 @@ catalog, each at N concurrent connections. Goal: ratio >= 0.5 and p99 < 100 ms.
     python -m benchmarks http --seconds 10 --connections 50 [--workers N] [--worker-class gthread|sync]
 
 The server runs as `make run` serves the LMS (lms/launcher.py: gthread, 1 worker per core x 4
-threads, keep-alive); the
+threads, each worker with its own SO_REUSEPORT socket, keep-alive); the
 same gunicorn serves the hello endpoint and the pages, so the settings apply to the baseline and the pages alike.
 """
 from __future__ import annotations
@@ -181,7 +181,8 @@ def run(args: argparse.Namespace) -> list[Result]:
         seeded = _prepare(settings, args.courses)
         port = free_port()
         command = [python(), "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-                   "--worker-class", args.worker_class, "--threads", str(args.threads), "--backlog", "2048",
+                   "--worker-class", args.worker_class, "--threads", str(args.threads), "--reuse-port",
+                   "--backlog", "2048",
                    "--log-level", "warning", "benchmarks._http_app:build_app()"]
         base = f"http://127.0.0.1:{port}"
         server = start_server(command, f"{base}{seeded['hello']}", env={**_clean_env(), **settings},

@@ -28,6 +28,7 @@ from pathlib import Path
 from benchmarks._load_trainee import Course, Trainee
 from benchmarks._util import ROOT, free_port, percentile, python, start_server, stop_server, table
 from benchmarks.http import LAUNCHER_THREADS, LAUNCHER_WORKERS
+from lms.launcher import gunicorn_options
 
 DEFAULT_COURSE = ROOT / "tests" / "e2e" / "data" / "courses" / "line-reading"  # a lesson, a quiz and a lab
 
@@ -75,8 +76,7 @@ def _start(env: dict[str, str], work: Path, args: argparse.Namespace):
     """gunicorn with the launcher's settings, and the grading workers; returns (url, server, workers)."""
     port = free_port()
     server = start_server([str(Path(python()).parent / "gunicorn"), "--bind", f"127.0.0.1:{port}",
-                           "--worker-class", "gthread", "--workers", str(args.lms_workers),
-                           "--threads", str(LAUNCHER_THREADS), "lms:create_app()"],
+                           *gunicorn_options(args.lms_workers, LAUNCHER_THREADS), "lms:create_app()"],
                           f"http://127.0.0.1:{port}/healthz", env=env, replace_env=True, timeout=120,
                           log_path=work / "gunicorn.log")
     with (work / "grading-workers.log").open("ab") as log:

@@ -49,14 +49,33 @@ def gunicorn_concurrency() -> tuple[int, int]:
     return workers, threads
 
 
+def gunicorn_options(workers: int, threads: int) -> list[str]:
+    """gthread workers, each with its own SO_REUSEPORT listening socket, so the kernel spreads new connections
+    evenly: with one shared socket, whichever process woke first took them, and 50 keep-alive connections often
+    all landed on one of two processes (half the machine idle, measured)."""
+    return ["--worker-class", "gthread", "--workers", str(workers), "--threads", str(threads), "--reuse-port"]
+
+
+def _port_free(port: int) -> bool:
+    """This bind fails while anything listens there, even sockets that share the port with SO_REUSEPORT
+    (SO_REUSEADDR only lets it past connections of an earlier run still in TIME_WAIT)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def components() -> list[Component]:
     from .launcher_components import extra_components  # noqa: PLC0415 - imports Component from here
 
     lms_port = _env_port("NIA_LMS_PORT", 8470)
     workers, threads = gunicorn_concurrency()
     lms = Component("lms", [str(VENV_BIN / "gunicorn"), "--bind", f"127.0.0.1:{lms_port}",
-                            "--worker-class", "gthread", "--workers", str(workers), "--threads", str(threads),
-                            "--access-logfile", "-", "lms:create_app()"], port=lms_port)
+                            *gunicorn_options(workers, threads), "--access-logfile", "-", "lms:create_app()"],
+                    port=lms_port)
     return [*extra_components(before_lms=True), lms, *extra_components(before_lms=False)]
 
 
@@ -117,6 +136,11 @@ def main() -> int:
             if component.skip_reason:
                 print(f"  - {component.name}: not started: {component.skip_reason}")
                 continue
+            if component.port and not _port_free(component.port):
+                print(f"\n{component.name} cannot start: port {component.port} on 127.0.0.1 is in use (another "
+                      "`make run`?). Stop it or choose another port (README: ports).", file=sys.stderr)
+                stop_all()
+                return 1
             log = log_dir / f"{component.name}.log"
             handle = log.open("ab")
             process = subprocess.Popen(component.argv, cwd=ROOT, env={**os.environ, **component.env},
