@@ -12,7 +12,6 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from collections import OrderedDict
 from functools import wraps
 from typing import Callable
 
@@ -23,6 +22,7 @@ from markupsafe import escape
 from sqlalchemy import func, select
 
 from ..extensions import db
+from .memo import BoundedMemo
 
 MAX_ENTRIES = 512
 _STORED_STATUSES = frozenset({200})
@@ -32,7 +32,7 @@ _DROPPED_HEADERS = frozenset({"set-cookie", "content-length"})
 class _Store:
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.pages: OrderedDict[tuple, tuple[bytes, int, list[tuple[str, str]]]] = OrderedDict()
+        self.pages = BoundedMemo(MAX_ENTRIES)  # key -> (body, status, headers) or a personal page's shared HTML
         self.generation: tuple | None = None
         self.checked_at = float("-inf")
 
@@ -91,10 +91,7 @@ def shared_page(view: Callable) -> Callable:
         response = _vary(make_response(view(*args, **kwargs)))
         if response.status_code in _STORED_STATUSES and not response.direct_passthrough:
             headers = [(k, v) for k, v in response.headers.items() if k.lower() not in _DROPPED_HEADERS]
-            with store.lock:
-                store.pages[key] = (response.get_data(), response.status_code, headers)
-                while len(store.pages) > MAX_ENTRIES:
-                    store.pages.popitem(last=False)
+            store.pages.put(key, (response.get_data(), response.status_code, headers))
         return response
 
     return wrapped
@@ -147,10 +144,7 @@ def render_personal(template: str, shape: tuple, **context) -> str:
     if shared is None:
         shared = render_template(template, current_user=_VisitorStandIn(user), request=_RequestStandIn(request),
                                  csrf_token=lambda: _CSRF, **context)
-        with store.lock:
-            store.pages[key] = shared
-            while len(store.pages) > MAX_ENTRIES:
-                store.pages.popitem(last=False)
+        store.pages.put(key, shared)
     return (shared.replace(_NAME, str(escape(user.name)))
             .replace(_CSRF, csrf_token())
             .replace(_HERE, do_urlencode(request.full_path.rstrip("?"))))

@@ -9,32 +9,16 @@ is checked against the session lifetime on every request as before, and the call
 from __future__ import annotations
 
 import copy
-import threading
 import time
-from collections import OrderedDict
-from typing import Any
 
 from flask import Flask, current_app, session
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadSignature
 
+from .memo import BoundedMemo
+
 MAX_ENTRIES = 4096
 _SCALARS = (str, int, float, bool, type(None))
-
-
-class _Memo:
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.values: OrderedDict[Any, Any] = OrderedDict()
-
-    def get(self, key):
-        return self.values.get(key)
-
-    def put(self, key, value) -> None:
-        with self.lock:
-            self.values[key] = value
-            while len(self.values) > MAX_ENTRIES:
-                self.values.popitem(last=False)
 
 
 class RememberingSessionInterface(SecureCookieSessionInterface):
@@ -48,7 +32,7 @@ class RememberingSessionInterface(SecureCookieSessionInterface):
         if not value:
             return self.session_class()
         max_age = int(app.permanent_session_lifetime.total_seconds())
-        memo: _Memo = app.extensions.setdefault("nia.verified_sessions", _Memo())
+        memo = app.extensions.setdefault("nia.verified_sessions", BoundedMemo(MAX_ENTRIES))
         found = memo.get(value)
         if found is None:
             try:
@@ -74,7 +58,7 @@ def csrf_token() -> str:
     raw = session.get(field)
     if raw is None or config.get("WTF_CSRF_TIME_LIMIT", 3600) is not None:
         return generate_csrf()
-    memo: _Memo = current_app.extensions.setdefault("nia.signed_csrf", _Memo())
+    memo = current_app.extensions.setdefault("nia.signed_csrf", BoundedMemo(MAX_ENTRIES))
     signed = memo.get(raw)
     if signed is None:
         signed = generate_csrf()

@@ -7,22 +7,15 @@ progress (gradebooks, staff views) is computed, as is anything in a request that
 """
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from typing import Any, Callable
 
 from flask import current_app, g
 
+from ..core.memo import BoundedMemo
 from ..core.page_cache import content_generation
 from ..core.progress_stamp import written_now
 
 MAX_ENTRIES = 4096
-
-
-class _Store:
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.entries: OrderedDict[tuple, dict[str, Any]] = OrderedDict()
 
 
 def cached_progress(user_id: int, course, compute: Callable[[int, Any], dict[str, Any]]) -> dict[str, Any]:
@@ -31,14 +24,11 @@ def cached_progress(user_id: int, course, compute: Callable[[int, Any], dict[str
     if stamp is None or not current_app.config["PAGE_CACHE_ENABLED"]:
         return compute(user_id, course)
     key = (user_id, course.id, stamp, content_generation())
-    store: _Store = current_app.extensions.setdefault("nia.progress_cache", _Store())
-    found = store.entries.get(key)
+    memo: BoundedMemo = current_app.extensions.setdefault("nia.progress_cache", BoundedMemo(MAX_ENTRIES))
+    found = memo.get(key)
     if found is None:
         found = compute(user_id, course)
-        with store.lock:
-            store.entries[key] = found
-            while len(store.entries) > MAX_ENTRIES:
-                store.entries.popitem(last=False)
+        memo.put(key, found)
     return found
 
 

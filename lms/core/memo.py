@@ -1,0 +1,30 @@
+"""A bounded, thread-safe memo: what the per-process caches (pages, progress, verified cookies) keep, oldest
+entries dropped first once full. Reads take no lock (a dict lookup is atomic); writes do."""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Any
+
+
+class BoundedMemo:
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+        self.lock = threading.Lock()
+        self._values: OrderedDict[Any, Any] = OrderedDict()
+
+    def get(self, key):
+        return self._values.get(key)
+
+    def put(self, key, value) -> None:
+        with self.lock:
+            self._values[key] = value
+            while len(self._values) > self.max_entries:
+                self._values.popitem(last=False)
+
+    def clear(self) -> None:
+        with self.lock:
+            self._values.clear()
+
+    def __len__(self) -> int:
+        return len(self._values)
