@@ -28,3 +28,11 @@ class BoundedMemo:
 
     def __len__(self) -> int:
         return len(self._values)
+
+
+def app_memo(app, name: str, max_entries: int) -> BoundedMemo:
+    """The app's memo called `name`, made on first use (not built on every call just to be thrown away)."""
+    found = app.extensions.get(name)
+    if found is None:
+        found = app.extensions.setdefault(name, BoundedMemo(max_entries))
+    return found

@@ -46,18 +46,18 @@ def written_now() -> bool:
 
     if not db.session.registry.has():  # no session yet: nothing pending
         return False
-    session = db.session.registry()
-    return any(type(row) in _TRACKED for row in (*session.new, *session.dirty, *session.deleted))
+    return next(_tracked_rows(db.session.registry()), None) is not None
 
 
-def _stamp_changed_learners(session: Session, _context, _instances) -> None:
-    owners: set[int] = set()
+def _tracked_rows(session: Session):
     for row in (*session.new, *session.dirty, *session.deleted):
         owner_of = _TRACKED.get(type(row))
         if owner_of is not None:
-            owner = owner_of(row)
-            if owner is not None:
-                owners.add(owner)
+            yield row, owner_of
+
+
+def _stamp_changed_learners(session: Session, _context, _instances) -> None:
+    owners = {owner for owner in (owner_of(row) for row, owner_of in _tracked_rows(session)) if owner is not None}
     if not owners:
         return
     from ..models import User

@@ -15,7 +15,7 @@ from flask import Flask, current_app, session
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadSignature
 
-from .memo import BoundedMemo
+from .memo import app_memo
 
 MAX_ENTRIES = 4096
 _SCALARS = (str, int, float, bool, type(None))
@@ -32,7 +32,7 @@ class RememberingSessionInterface(SecureCookieSessionInterface):
         if not value:
             return self.session_class()
         max_age = int(app.permanent_session_lifetime.total_seconds())
-        memo = app.extensions.setdefault("nia.verified_sessions", BoundedMemo(MAX_ENTRIES))
+        memo = app_memo(app, "nia.verified_sessions", MAX_ENTRIES)
         found = memo.get(value)
         if found is None:
             try:
@@ -58,7 +58,7 @@ def csrf_token() -> str:
     raw = session.get(field)
     if raw is None or config.get("WTF_CSRF_TIME_LIMIT", 3600) is not None:
         return generate_csrf()
-    memo = current_app.extensions.setdefault("nia.signed_csrf", BoundedMemo(MAX_ENTRIES))
+    memo = app_memo(current_app, "nia.signed_csrf", MAX_ENTRIES)
     signed = memo.get(raw)
     if signed is None:
         signed = generate_csrf()

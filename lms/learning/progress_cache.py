@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 from flask import current_app, g
 
-from ..core.memo import BoundedMemo
+from ..core.memo import app_memo
 from ..core.page_cache import content_generation
 from ..core.progress_stamp import written_now
 
@@ -24,7 +24,7 @@ def cached_progress(user_id: int, course, compute: Callable[[int, Any], dict[str
     if stamp is None or not current_app.config["PAGE_CACHE_ENABLED"]:
         return compute(user_id, course)
     key = (user_id, course.id, stamp, content_generation())
-    memo: BoundedMemo = current_app.extensions.setdefault("nia.progress_cache", BoundedMemo(MAX_ENTRIES))
+    memo = app_memo(current_app, "nia.progress_cache", MAX_ENTRIES)
     found = memo.get(key)
     if found is None:
         found = compute(user_id, course)
