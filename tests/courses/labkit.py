@@ -94,6 +94,20 @@ def set_lab_env(monkeypatch, scenario: str, seed: int, trainee: str, duration_s:
         monkeypatch.setenv(key, value)
 
 
+def validate_broken_copy(tmp_path: Path, courses_cli, course_dir: Path, edits: dict[str, tuple[str, str]]):
+    """`courses validate` on a copy of the course (notebooks left out) with each file's text `old` made `new`."""
+    import shutil
+
+    broken = tmp_path / course_dir.name
+    shutil.copytree(course_dir, broken, ignore=shutil.ignore_patterns("*.ipynb"))
+    for relative, (old, new) in edits.items():
+        path = broken / relative
+        text = path.read_text(encoding="utf-8")
+        assert old in text, (relative, old)
+        path.write_text(text.replace(old, new), encoding="utf-8")
+    return courses_cli("validate", broken)
+
+
 def import_course(app, courses_cli, course_dir: Path):
     """Validate and import one course; (course row, lesson count, questions, quizzes), detached for asserts."""
     from sqlalchemy import func, select

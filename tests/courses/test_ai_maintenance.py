@@ -4,18 +4,16 @@ authoring check in the sandbox while a plausible mistake scores partial credit."
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
 import virtual_lab
-from tests.courses.labkit import CourseLabs, import_course, set_lab_env
+from tests.courses.labkit import CourseLabs, import_course, set_lab_env, validate_broken_copy
 
 pytestmark = pytest.mark.usefixtures("release_session")
 
 COURSE = Path(__file__).resolve().parents[2] / "courses" / "ai-maintenance"
-SLUG = COURSE.name
 LABS = CourseLabs(COURSE)
 ANOMALY_LAB, PDM_LAB = "sensor-anomalies", "bearing-lead-time"
 
@@ -94,11 +92,8 @@ def test_course_validates_and_imports(app, courses_cli):
 
 
 def test_bad_quiz_answer_is_refused_with_its_file_and_line(tmp_path, courses_cli):
-    broken = tmp_path / SLUG
-    shutil.copytree(COURSE, broken, ignore=shutil.ignore_patterns("*.ipynb"))
-    quiz = broken / "quizzes" / "maintenance-ai-check.yaml"
-    quiz.write_text(quiz.read_text(encoding="utf-8").replace("answer: 165", "answer: soon"), encoding="utf-8")
-    result = courses_cli("validate", broken)
+    result = validate_broken_copy(tmp_path, courses_cli, COURSE, {
+        "quizzes/maintenance-ai-check.yaml": ("answer: 165", "answer: soon")})
     assert result.exit_code == 1 and "maintenance-ai-check.yaml:" in result.output
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import virtual_lab
-from tests.courses.labkit import CourseLabs, import_course
+from tests.courses.labkit import CourseLabs, import_course, validate_broken_copy
 
 pytestmark = pytest.mark.usefixtures("release_session")
 
@@ -27,14 +27,8 @@ def test_course_validates_and_imports(app, courses_cli):
 
 
 def test_bad_course_file_is_refused_with_its_line(tmp_path, courses_cli):
-    import shutil
-
-    broken = tmp_path / SLUG
-    shutil.copytree(COURSE, broken, ignore=shutil.ignore_patterns("*.ipynb"))
-    quiz = broken / "quizzes" / "green-check.yaml"
-    quiz.write_text(quiz.read_text(encoding="utf-8").replace("answer: 400", "answer: four hundred"),
-                    encoding="utf-8")
-    result = courses_cli("validate", broken)
+    result = validate_broken_copy(tmp_path, courses_cli, COURSE, {
+        "quizzes/green-check.yaml": ("answer: 400", "answer: four hundred")})
     assert result.exit_code == 1 and "green-check.yaml:" in result.output
 
 

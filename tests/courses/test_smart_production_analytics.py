@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.courses.labkit import CourseLabs, import_course
+from tests.courses.labkit import CourseLabs, import_course, validate_broken_copy
 
 pytestmark = pytest.mark.usefixtures("release_session")
 
 COURSE = Path(__file__).resolve().parents[2] / "courses" / "smart-production-analytics"
-SLUG = COURSE.name
 LABS = CourseLabs(COURSE)
 OEE_LAB, SPC_LAB = "oee-pareto", "spc-drift"
 
@@ -35,15 +33,9 @@ def test_course_validates_and_imports(app, courses_cli):
 
 
 def test_bad_course_file_is_refused_with_its_line(tmp_path, courses_cli):
-    broken = tmp_path / SLUG
-    shutil.copytree(COURSE, broken, ignore=shutil.ignore_patterns("*.ipynb"))
-    quiz = broken / "quizzes" / "analytics-final.yaml"
-    quiz.write_text(quiz.read_text(encoding="utf-8").replace("answer: 25.0193", "answer: twenty-five"),
-                    encoding="utf-8")
-    lesson = broken / "lessons" / "spc-control-charts.md"
-    lesson.write_text(lesson.read_text(encoding="utf-8").replace("../assets/xbar-drift.svg", "../assets/none.svg"),
-                      encoding="utf-8")
-    result = courses_cli("validate", broken)
+    result = validate_broken_copy(tmp_path, courses_cli, COURSE, {
+        "quizzes/analytics-final.yaml": ("answer: 25.0193", "answer: twenty-five"),
+        "lessons/spc-control-charts.md": ("../assets/xbar-drift.svg", "../assets/none.svg")})
     assert result.exit_code == 1
     assert "analytics-final.yaml:" in result.output and "spc-control-charts.md:" in result.output
 
