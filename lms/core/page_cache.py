@@ -38,7 +38,10 @@ class _Store:
 
 
 def _store() -> _Store:
-    return current_app.extensions.setdefault("nia.page_cache", _Store())
+    found = current_app.extensions.get("nia.page_cache")  # read on every page: no throw-away _Store per call
+    if found is None:
+        found = current_app.extensions.setdefault("nia.page_cache", _Store())
+    return found
 
 
 def content_generation() -> tuple:
